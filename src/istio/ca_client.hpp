@@ -1,0 +1,75 @@
+#pragma once
+// Client of istiod's CA: `istio.v1.auth.IstioCertificateService/CreateCertificate` over TLS,
+// through gRPC's callback API bridged to an awaitable that resumes on the agent's io_context.
+//
+// The channel trusts only the configured root bundle (the `istio-ca-root-cert` ConfigMap) and
+// verifies the server name `tls_server_name` (GRPC_SSL_TARGET_NAME_OVERRIDE_ARG), as pilot-agent does.
+//
+// Per-Operation Cancellation: cancelling the awaiting coroutine calls ClientContext::TryCancel();
+// the call then completes with CANCELLED. Thread Safety: io_context thread only.
+
+#include "util/error.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gic::istio {
+
+struct CaClientConfig {
+    std::string address;           // host:port, e.g. "istiod.istio-system.svc:15012"
+    std::string tls_server_name;   // verified against istiod's serving certificate SANs
+    std::string root_pem;          // trusted roots (every certificate in the bundle)
+    std::string cluster_id;        // sent as the `clusterid` header, even when empty
+    std::chrono::milliseconds call_timeout{30'000};  // per-call gRPC deadline
+};
+
+struct CaError {
+    grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+    std::string message;   // the server's status message
+    std::string address;
+
+    // Retried with backoff: UNAVAILABLE, INTERNAL, RESOURCE_EXHAUSTED, ABORTED (pilot-agent's set)
+    // and DEADLINE_EXCEEDED (our own per-call deadline).
+    bool is_retriable() const;
+    // One line for operators, naming the CA address and a hint for the usual causes:
+    // UNAUTHENTICATED mentions the audience `istio-ca`, token expiry and --cluster-name;
+    // INVALID_ARGUMENT mentions --cert-ttl; TLS failures mention --root-cert-path and --ca-tls-server-name.
+    std::string describe() const;
+};
+
+struct CertificateRequest {
+    std::string csr_pem;
+    std::chrono::seconds validity{0};  // sent as validity_duration (seconds); 0 = CA default
+    std::string token;                 // bearer token (audience istio-ca); never logged
+};
+
+class CaClient {
+public:
+    CaClient(boost::asio::any_io_executor executor, CaClientConfig config);
+    ~CaClient();
+    CaClient(CaClient const&) = delete;
+    CaClient& operator=(CaClient const&) = delete;
+
+    // Returns cert_chain as the CA sent it (leaf first, root bundle last). A response with fewer than
+    // two elements is an error ("invalid empty CertChain"), as in pilot-agent.
+    boost::asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> create_certificate(
+        CertificateRequest const& request);
+
+    // Drops the channel and builds a new one with `root_pem` (root rotation, or after a failure).
+    void rebuild_channel(std::string root_pem);
+
+    CaClientConfig const& config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gic::istio

@@ -1,0 +1,74 @@
+#pragma once
+// A Kubernetes REST client on the agent's io_context: Beast over asio::ssl (strict verification
+// against RestConfig::ca_pem, TLS >= 1.2), one keep-alive connection reused for sequential calls,
+// per-request deadline, bearer token re-read like client-go, client-side rate limit (QPS 5, burst 10),
+// retries of 429/5xx that carry Retry-After (at most 10, client-go's rule).
+//
+// Objects are plain Boost.JSON objects: callers read and modify what they own and send the rest
+// back unchanged (update keeps labels, annotations and fields set by others).
+//
+// Per-Operation Cancellation: every awaitable honours terminal cancellation of the awaiting
+// coroutine; the connection is then closed (never reused after a cancelled read).
+// Thread Safety: use from the io_context's thread only.
+
+#include "kube/api_error.hpp"
+#include "kube/rest_config.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gic::kube {
+
+// Identifies an object or a collection.
+struct ResourceRef {
+    std::string group_version;  // "v1", "coordination.k8s.io/v1"
+    std::string resource;       // plural: "secrets"
+    std::string namespace_;     // empty for cluster-scoped
+    std::string name;           // empty for a collection
+    std::string subresource;    // "token" for serviceaccounts/token
+
+    // "/api/v1/namespaces/ns/secrets/name" or "/apis/group/version/...".
+    std::string path() const;
+};
+
+template <class T>
+using ApiResult = boost::system::result<T, ApiError>;
+
+struct ClientOptions {
+    std::chrono::milliseconds request_timeout{10'000};
+    double qps = 5.0;   // <= 0 disables the rate limit
+    int burst = 10;
+    int max_retries = 10;
+    std::string user_agent = "gen-istio-cert";
+};
+
+class Client {
+public:
+    Client(boost::asio::any_io_executor executor, RestConfig config, ClientOptions options = {});
+    ~Client();
+    Client(Client const&) = delete;
+    Client& operator=(Client const&) = delete;
+
+    boost::asio::awaitable<ApiResult<boost::json::object>> get(ResourceRef const& ref);
+    // POST to the collection of `ref` (ref.name then only names the object in errors), or to
+    // ref.path() when ref.subresource is set (serviceaccounts/<name>/token).
+    boost::asio::awaitable<ApiResult<boost::json::object>> create(ResourceRef const& ref, boost::json::object const& body);
+    // PUT; the body carries metadata.resourceVersion for optimistic concurrency.
+    boost::asio::awaitable<ApiResult<boost::json::object>> update(ResourceRef const& ref, boost::json::object const& body);
+    boost::asio::awaitable<ApiResult<boost::json::object>> remove(ResourceRef const& ref);
+
+    RestConfig const& config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gic::kube

@@ -1,0 +1,42 @@
+#pragma once
+// Where the Kubernetes API is and how to authenticate to it, as client-go's rest.Config.
+
+#include "util/error.hpp"
+
+#include <string>
+
+namespace gic::kube {
+
+struct RestConfig {
+    std::string server;            // "https://host:port" (IPv6 literal bracketed)
+    std::string host;              // host part, without brackets
+    std::string port;              // "443" when the URL had none
+    std::string tls_server_name;   // overrides the name verified and sent as SNI; empty: host
+    std::string ca_pem;            // trusted roots for the API server; never empty (no insecure mode)
+    std::string client_cert_pem;   // client-certificate authentication (with client_key_pem)
+    std::string client_key_pem;
+    std::string bearer_token;      // static token (kubeconfig `token`)
+    std::string token_file;        // re-read as client-go does (at most a minute old, keep last good)
+    std::string namespace_;        // default namespace (in-cluster: POD_NAMESPACE or the mounted file)
+    std::string origin;            // for messages: "in-cluster config" or "kubeconfig /path (context ctx)"
+};
+
+struct InClusterPaths {
+    std::string token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+    std::string ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+    std::string namespace_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+};
+
+// KUBERNETES_SERVICE_HOST/PORT, the mounted token and ca.crt. Errors name the missing variable or file.
+Result<RestConfig> load_in_cluster_config(InClusterPaths const& paths = {});
+
+// One kubeconfig file (YAML, parsed with yaml-cpp): context `context` or current-context; cluster
+// server, certificate-authority(-data), tls-server-name; user token, tokenFile,
+// client-certificate(-data)/client-key(-data). Relative paths resolve against the file's
+// directory. Errors name the file, the context and the field.
+Result<RestConfig> load_kubeconfig(std::string const& path, std::string const& context = {});
+
+// Splits "https://host:port" into host and port; validates the scheme is https.
+Result<void> split_server_url(RestConfig& config);
+
+}  // namespace gic::kube

@@ -1,0 +1,41 @@
+#pragma once
+// Private keys: generated in memory, serialised only as PKCS#8 PEM into the Secret or the
+// output directory. Never logged.
+
+#include "pki/handles.hpp"
+#include "util/error.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gic::pki {
+
+enum class KeyAlgorithm { rsa2048, rsa3072, rsa4096, ecdsa_p256, ecdsa_p384 };
+
+// "rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256", "ecdsa-p384".
+std::optional<KeyAlgorithm> parse_key_algorithm(std::string_view name);
+std::string_view key_algorithm_name(KeyAlgorithm algorithm);
+// The accepted names joined by ", " (for --help and error messages).
+std::string key_algorithm_names();
+
+class PrivateKey {
+public:
+    // Throws std::runtime_error only if OpenSSL itself fails (out of memory).
+    static PrivateKey generate(KeyAlgorithm algorithm);
+    // Accepts PKCS#8, PKCS#1 (RSA PRIVATE KEY) and SEC1 (EC PRIVATE KEY) PEM.
+    static Result<PrivateKey> from_pem(std::string_view pem);
+
+    std::string to_pkcs8_pem() const;
+    // DER SubjectPublicKeyInfo, for comparing keys.
+    std::string public_key_der() const;
+    // The algorithm when it is one we generate, else nullopt.
+    std::optional<KeyAlgorithm> algorithm() const;
+    EVP_PKEY* get() const noexcept { return key_.get(); }
+
+private:
+    explicit PrivateKey(PKeyPtr key) : key_(std::move(key)) {}
+    PKeyPtr key_;
+};
+
+}  // namespace gic::pki
