@@ -7,6 +7,16 @@
 //
 // Per-Operation Cancellation: cancelling the awaiting coroutine calls ClientContext::TryCancel();
 // the call then completes with CANCELLED. Thread Safety: io_context thread only.
+//
+// Errors: the constructor and rebuild_channel throw gic::ConfigError for an empty address or an
+// empty root bundle (an empty bundle would make gRPC fall back to the system roots).
+// Lifetime: each call holds the channel and stub it started on, so the CaClient may be destroyed
+// or rebuilt while calls are in flight; cancel those through their coroutines (shutdown order:
+// cancel calls, let the io_context drain; the last call releases the channel on the io thread).
+//
+// Headers sent on every call: `authorization: Bearer <token>` and `clusterid: <cluster_id>`,
+// both even when the value is empty, as pilot-agent sends `clusterid`. Request body: csr,
+// validity_duration in seconds and metadata {"CertSigner": ""}.
 
 #include "util/error.hpp"
 
@@ -18,6 +28,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gic::istio {
@@ -34,15 +45,27 @@ struct CaError {
     grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
     std::string message;   // the server's status message
     std::string address;
+    std::string tls_server_name;  // the name the TLS handshake verified (for the hint)
 
     // Retried with backoff: UNAVAILABLE, INTERNAL, RESOURCE_EXHAUSTED, ABORTED (pilot-agent's set)
     // and DEADLINE_EXCEEDED (our own per-call deadline).
+    // Not retriable: everything else, among them CANCELLED (we asked for it), UNAUTHENTICATED and
+    // INVALID_ARGUMENT (a token, flag or CA setting must change first), and the client-side
+    // "invalid empty CertChain" error, reported as UNKNOWN: a CA that answers OK with fewer than two
+    // elements does so deterministically, pilot-agent's retry interceptor does not retry it either,
+    // and the caller's own backoff loop still tries again later.
     bool is_retriable() const;
     // One line for operators, naming the CA address and a hint for the usual causes:
     // UNAUTHENTICATED mentions the audience `istio-ca`, token expiry and --cluster-name;
     // INVALID_ARGUMENT mentions --cert-ttl; TLS failures mention --root-cert-path and --ca-tls-server-name.
     std::string describe() const;
 };
+
+// "UNAVAILABLE", "DEADLINE_EXCEEDED", ... (the canonical gRPC code names).
+std::string_view status_code_name(grpc::StatusCode code);
+
+// Lets result<T, CaError>::value() throw something readable.
+[[noreturn]] void throw_exception_from_error(CaError const& error, boost::source_location const& location);
 
 struct CertificateRequest {
     std::string csr_pem;
@@ -63,6 +86,7 @@ public:
         CertificateRequest const& request);
 
     // Drops the channel and builds a new one with `root_pem` (root rotation, or after a failure).
+    // Calls in flight finish on the old channel, which they keep alive until they complete.
     void rebuild_channel(std::string root_pem);
 
     CaClientConfig const& config() const;

@@ -1,0 +1,18 @@
+#pragma once
+// The TLS channel to istiod, set up the way pilot-agent dials it (pilot/pkg/grpc/tls.go, grpc.go):
+// trust only the configured root bundle, verify `tls_server_name` (GRPC_SSL_TARGET_NAME_OVERRIDE_ARG)
+// when it is set, no client certificate, keepalive 30 s / 10 s, no practical receive-size limit.
+// Creating a channel does not connect; the first call does.
+
+#include "istio/ca_client.hpp"
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+
+namespace gic::istio {
+
+// Throws gic::ConfigError for an empty address or an empty root bundle.
+std::shared_ptr<grpc::Channel> make_ca_channel(CaClientConfig const& config);
+
+}  // namespace gic::istio
