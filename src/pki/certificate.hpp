@@ -18,9 +18,17 @@ public:
     static Result<Certificate> from_pem(std::string_view pem);
     static Certificate adopt(X509Ptr cert) { return Certificate(std::move(cert)); }
 
+    // Copies share the (immutable) OpenSSL object by reference count.
+    Certificate(Certificate const& other);
+    Certificate& operator=(Certificate const& other);
+    Certificate(Certificate&&) noexcept = default;
+    Certificate& operator=(Certificate&&) noexcept = default;
+
     std::string to_pem() const;
     std::vector<std::string> uri_sans() const;
     std::vector<std::string> dns_sans() const;
+    // IP address SANs in text form ("127.0.0.1", "::1").
+    std::vector<std::string> ip_sans() const;
     std::chrono::system_clock::time_point not_before() const;
     std::chrono::system_clock::time_point not_after() const;
     // Lower-case hex without separators, as `openssl x509 -serial` prints it (but lower case).
@@ -40,8 +48,8 @@ private:
     X509Ptr cert_;
 };
 
-// Every CERTIFICATE block in `pem`, in order. Errors: no block at all ("no PEM certificate"),
-// or a block that does not parse. Text between blocks is ignored, as OpenSSL does.
+// Every CERTIFICATE block in `pem`, in order. Errors: no block at all ("no PEM certificate found"),
+// or a block that does not parse (named by its 1-based position: "PEM certificate #2 ..."). Text between blocks is ignored, as OpenSSL does.
 Result<std::vector<Certificate>> parse_pem_bundle(std::string_view pem);
 
 // Concatenated PEM of the certificates, each block ending in "\n".

@@ -26,12 +26,14 @@ struct IssuedChain {
     std::string roots_pem() const { return to_pem_bundle(roots); }  // ca.crt
 };
 
-// Errors: fewer than two elements ("invalid empty CertChain" as pilot-agent says), an element
-// without a certificate, a chain without a leaf.
+// The first certificate of element 0 is the leaf and is always kept.
+// Errors: fewer than two elements ("invalid empty CertChain (the CA returned N elements)" as
+// pilot-agent says), an element without a certificate or with a broken one (named "cert_chain[i]").
 Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements);
 
 // Verifies that chain[0] chains through chain[1..] to one of `trusted_roots` at time `at`
-// (purpose: TLS client, X509_V_FLAG_PARTIAL_CHAIN off). The error carries OpenSSL's reason and the
+// (no purpose check: only the path, names, signatures, CA flags and validity periods;
+// X509_V_FLAG_PARTIAL_CHAIN off, so the path must end at one of the roots). The error carries OpenSSL's reason and the
 // depth ("certificate chain does not verify against the root bundle: certificate has expired at
 // depth 0").
 Result<void> verify_chain(std::vector<Certificate> const& chain, std::vector<Certificate> const& trusted_roots,

@@ -10,6 +10,11 @@
 
 namespace gic::pki {
 
+// Checks the shape spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>; the error quotes
+// the identity and says which part is wrong.
+Result<void> validate_spiffe_id(std::string_view spiffe_uri);
+
+// Errors: an identity that fails validate_spiffe_id.
 Result<std::string> make_csr_pem(PrivateKey const& key, std::string_view spiffe_uri);
 
 }  // namespace gic::pki

@@ -31,7 +31,15 @@ public:
     std::string public_key_der() const;
     // The algorithm when it is one we generate, else nullopt.
     std::optional<KeyAlgorithm> algorithm() const;
+    // The digest Go's crypto/x509 pairs with this key: SHA-384 for P-384, SHA-256 otherwise.
+    EVP_MD const* signature_digest() const;
     EVP_PKEY* get() const noexcept { return key_.get(); }
+
+    // Copies share the (immutable) OpenSSL key by reference count.
+    PrivateKey(PrivateKey const& other);
+    PrivateKey& operator=(PrivateKey const& other);
+    PrivateKey(PrivateKey&&) noexcept = default;
+    PrivateKey& operator=(PrivateKey&&) noexcept = default;
 
 private:
     explicit PrivateKey(PKeyPtr key) : key_(std::move(key)) {}
