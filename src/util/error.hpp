@@ -10,8 +10,19 @@
 
 namespace gic {
 
+// Built with make_error / wrap_error. Deliberately not constructible from a string, so that
+// Result<std::string> r = some_string; means a value, never an error.
 struct Error {
     std::string message;
+
+    // User-declared, so Error is not an aggregate (C++20) and not constructible from a string.
+    Error() = default;
+
+    static Error from_message(std::string message) {
+        Error e;
+        e.message = std::move(message);
+        return e;
+    }
 };
 
 // Lets boost::system::result<T, Error>::value() throw something readable.
@@ -28,7 +39,7 @@ inline Error make_error(std::string context, std::string const& detail = {}) {
         context += ": ";
         context += detail;
     }
-    return Error{std::move(context)};
+    return Error::from_message(std::move(context));
 }
 
 // Prefixes an existing error with more context ("reading token: ...").

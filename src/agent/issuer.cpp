@@ -1,0 +1,56 @@
+#include "agent/issuer.hpp"
+
+#include "observe/log.hpp"
+#include "pki/chain.hpp"
+#include "pki/csr.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace gic::agent {
+
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaClient& ca, IssueParams const& params,
+                                                                    std::function<Result<std::string>()> const& token_reader,
+                                                                    int attempts, util::BackoffPolicy backoff_policy) {
+    auto const spiffe_id = params.identity.spiffe_id();
+    auto key = pki::PrivateKey::generate(params.algorithm);
+    auto csr = pki::make_csr_pem(key, spiffe_id);
+    if (!csr) co_return IssueError{wrap_error("building the CSR for " + spiffe_id, csr.error()), false};
+
+    util::Backoff backoff(backoff_policy);
+    for (int attempt = 1;; ++attempt) {
+        auto token = token_reader();
+        if (!token) co_return IssueError{token.error(), true};
+        istio::CertificateRequest request{*csr, params.ttl, std::move(*token)};
+        auto response = co_await ca.create_certificate(request);
+        if (!response) {
+            auto const& ca_error = response.error();
+            if (!ca_error.is_retriable() || attempt >= attempts)
+                co_return IssueError{make_error(ca_error.describe()), ca_error.is_retriable()};
+            auto delay = backoff.next();
+            observe::log_warning("issuer", "CA call failed; retrying",
+                                 {{"identity", spiffe_id},
+                                  {"attempt", std::to_string(attempt)},
+                                  {"retry_in_ms", std::to_string(delay.count())},
+                                  {"error", ca_error.describe()}});
+            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+            co_await timer.async_wait(boost::asio::use_awaitable);
+            continue;
+        }
+        auto received_at = std::chrono::system_clock::now();
+        auto chain = pki::split_ca_response(*response);
+        if (!chain)
+            co_return IssueError{make_error("the CA at " + ca.config().address + " returned an unusable chain",
+                                            chain.error().message + "; nothing was written"),
+                                 false};
+        auto valid = pki::validate_issued(*chain, key, spiffe_id, params.trusted_roots, received_at);
+        if (!valid)
+            co_return IssueError{make_error("the certificate from the CA at " + ca.config().address + " failed validation",
+                                            valid.error().message + "; nothing was written"),
+                                 false};
+        co_return IssueResult{KeyedChain{std::move(*chain), std::move(key)}, received_at};
+    }
+}
+
+}  // namespace gic::agent

@@ -1,0 +1,53 @@
+#pragma once
+// One issuance: a new key, the CSR pilot-agent would send, CreateCertificate, and validation of
+// the answer against our key, our identity and the trusted root bundle. Nothing is written here.
+
+#include "agent/identity.hpp"
+#include "agent/tls_material.hpp"
+#include "istio/ca_client.hpp"
+#include "pki/certificate.hpp"
+#include "pki/key.hpp"
+#include "util/backoff.hpp"
+#include "util/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace gic::agent {
+
+struct IssueParams {
+    WorkloadIdentity identity;
+    pki::KeyAlgorithm algorithm = pki::KeyAlgorithm::rsa2048;
+    std::chrono::seconds ttl{24 * 3600};
+    std::vector<pki::Certificate> trusted_roots;
+};
+
+struct IssueResult {
+    KeyedChain issued;
+    std::chrono::system_clock::time_point received_at;  // Istio's rotation math uses the receive time
+};
+
+struct IssueError {
+    Error error;
+    bool retriable = false;  // a CA status worth retrying (the caller decides how long)
+};
+
+template <class T>
+using IssueOutcome = boost::system::result<T, IssueError>;
+
+// Reads the token through `token_reader` before each attempt (kubelet rotates it), retries retriable
+// CA statuses up to `attempts` times with `backoff`, and validates what comes back.
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaClient& ca, IssueParams const& params,
+                                                                    std::function<Result<std::string>()> const& token_reader,
+                                                                    int attempts, util::BackoffPolicy backoff);
+
+}  // namespace gic::agent
+
+namespace gic::agent {
+[[noreturn]] inline void throw_exception_from_error(IssueError const& e, boost::source_location const&) {
+    throw std::runtime_error(e.error.message);
+}
+}  // namespace gic::agent

@@ -1,0 +1,83 @@
+#include "agent/secret_writer.hpp"
+
+#include "agent/secret_object.hpp"
+#include "observe/log.hpp"
+
+namespace gic::agent {
+namespace {
+
+constexpr int max_conflict_attempts = 5;
+
+kube::ResourceRef secret_ref(SecretTarget const& t) { return {"v1", "secrets", t.namespace_, t.name, ""}; }
+
+Error api_error(SecretTarget const& t, kube::ApiError const& e) {
+    return make_error("Secret " + t.display(), e.describe());
+}
+
+Error wrong_type_error(SecretTarget const& t, std::string const& type) {
+    return make_error("Secret " + t.display() + " has type \"" + type + "\", not " + tls_secret_type +
+                      "; a Secret's type cannot be changed, so it was left untouched: delete it or choose another "
+                      "--output-secret");
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client,
+                                                                          SecretTarget const& target) {
+    auto got = co_await client.get(secret_ref(target));
+    if (!got) {
+        if (got.error().is_not_found()) co_return std::optional<TlsMaterial>{};
+        co_return api_error(target, got.error());
+    }
+    if (auto type = secret_type(*got); type != tls_secret_type) co_return wrong_type_error(target, type);
+    auto material = read_tls_material(*got);
+    if (!material) co_return wrap_error("Secret " + target.display(), material.error());
+    co_return std::optional<TlsMaterial>(std::move(*material));
+}
+
+boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& client, SecretTarget const& target,
+                                                              KeyedChain const& issued, SecretWriteContext const& context) {
+    auto const material = issued.material();
+    auto const annotations = describe_annotations(issued, context.spiffe_id, context.writer);
+    auto const ref = secret_ref(target);
+
+    for (int attempt = 1; attempt <= max_conflict_attempts; ++attempt) {
+        auto got = co_await client.get(ref);
+        if (!got && got.error().is_not_found()) {
+            auto created = co_await client.create(ref, make_tls_secret(target.namespace_, target.name, material, annotations));
+            if (created) co_return WriteOutcome::created;
+            if (created.error().is_already_exists()) {
+                observe::log_info("secret", "Secret appeared while creating it; re-reading", {{"secret", target.display()}});
+                continue;
+            }
+            co_return api_error(target, created.error());
+        }
+        if (!got) co_return api_error(target, got.error());
+
+        auto& secret = *got;
+        if (auto type = secret_type(secret); type != tls_secret_type) co_return wrong_type_error(target, type);
+
+        // Another writer may have renewed since we issued: never replace a newer valid certificate.
+        if (auto stored_material = read_tls_material(secret); stored_material) {
+            if (auto stored = parse_tls_material(*stored_material); stored) {
+                if (stored_is_newer(*stored, issued, context.spiffe_id, context.trusted_roots,
+                                    std::chrono::system_clock::now()))
+                    co_return WriteOutcome::kept_newer;
+            }
+        }
+
+        apply_tls_material(secret, material, annotations);
+        auto updated = co_await client.update(ref, secret);
+        if (updated) co_return WriteOutcome::updated;
+        if (updated.error().is_conflict()) {
+            observe::log_info("secret", "Secret changed since it was read; re-reading",
+                              {{"secret", target.display()}, {"attempt", std::to_string(attempt)}});
+            continue;
+        }
+        co_return api_error(target, updated.error());
+    }
+    co_return make_error("Secret " + target.display(), "gave up after " + std::to_string(max_conflict_attempts) +
+                                                           " conflicting updates (another writer keeps changing it)");
+}
+
+}  // namespace gic::agent

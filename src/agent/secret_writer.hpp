@@ -1,0 +1,41 @@
+#pragma once
+// Reads and writes the output Secret with get / create / update and resourceVersion (the seed's
+// RBAC grants no patch). Conflicts are re-read and retried; a newer certificate written by another
+// replica is kept; a Secret of another type is left alone (its type is immutable).
+
+#include "agent/tls_material.hpp"
+#include "kube/client.hpp"
+#include "pki/certificate.hpp"
+#include "util/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gic::agent {
+
+struct SecretTarget {
+    std::string namespace_;
+    std::string name;
+    std::string display() const { return namespace_ + "/" + name; }
+};
+
+enum class WriteOutcome { created, updated, kept_newer };
+
+struct SecretWriteContext {
+    std::string spiffe_id;
+    std::vector<pki::Certificate> trusted_roots;
+    std::string writer;  // the replica identity recorded in an annotation
+};
+
+// Errors name the Secret and, for API failures, what RBAC must allow.
+boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& client, SecretTarget const& target,
+                                                              KeyedChain const& issued, SecretWriteContext const& context);
+
+// The Secret's material, or nullopt when the Secret does not exist.
+boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client, SecretTarget const& target);
+
+}  // namespace gic::agent

@@ -1,0 +1,85 @@
+// gen-istio-cert: keeps an Istio workload certificate in a Kubernetes Secret.
+// One io_context, one thread of ours; everything else is a coroutine on it.
+
+#include "agent/options.hpp"
+#include "agent/run_once.hpp"
+#include "build_info.hpp"
+#include "observe/log.hpp"
+#include "util/error.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <iostream>
+
+namespace {
+
+int fail(int code, std::string const& message) {
+    std::cerr << "gen-istio-cert: " << message << "\n";
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    using namespace gic;
+    agent::ParsedCommandLine parsed;
+    try {
+        parsed = agent::parse_command_line(argc, argv);
+    } catch (ConfigError const& e) {
+        return fail(2, e.what());
+    }
+    if (parsed.action == agent::Action::help) {
+        std::cout << agent::help_text();
+        return 0;
+    }
+    if (parsed.action == agent::Action::version) {
+        std::cout << "gen-istio-cert " << GIC_VERSION << "\n";
+        return 0;
+    }
+    auto const& options = parsed.options;
+    observe::Level level{};
+    observe::parse_level(options.log_level, level);
+    observe::init_logging(level, options.log_format == agent::LogFormat::json ? observe::Format::json
+                                                                              : observe::Format::text);
+    if (!options.once)
+        return fail(2, "continuous mode is not available in this build; run with --once");
+
+    boost::asio::io_context io(1);
+    boost::asio::cancellation_signal stop;
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    bool interrupted = false;
+    signals.async_wait([&](boost::system::error_code ec, int) {
+        if (ec) return;
+        interrupted = true;
+        stop.emit(boost::asio::cancellation_type::terminal);
+    });
+
+    int exit_code = 1;
+    std::string config_error;
+    boost::asio::co_spawn(io, agent::run_once(options),
+                          boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, int rc) {
+                              signals.cancel();
+                              if (!e) {
+                                  exit_code = rc;
+                                  return;
+                              }
+                              try {
+                                  std::rethrow_exception(e);
+                              } catch (ConfigError const& ce) {
+                                  config_error = ce.what();
+                                  exit_code = 2;
+                              } catch (std::exception const& ex) {
+                                  exit_code = 1;
+                                  if (!interrupted) std::cerr << "gen-istio-cert: " << ex.what() << "\n";
+                              }
+                          }));
+    io.run();
+    if (!config_error.empty()) return fail(2, config_error);
+    if (interrupted) return fail(1, "interrupted before the certificate was written");
+    return exit_code;
+}

@@ -1,0 +1,30 @@
+#pragma once
+// Structured logging on Boost.Log: every record has time, level, component and a message, plus
+// key=value fields (identity, Secret, Lease ...). Output goes to stderr as text or JSON lines.
+// Tokens, keys and certificate bodies are never passed here.
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gic::observe {
+
+enum class Level { debug, info, warning, error };
+enum class Format { text, json };
+
+// Parses "debug" | "info" | "warning" | "error".
+bool parse_level(std::string_view text, Level& out);
+
+void init_logging(Level level, Format format);
+
+using Field = std::pair<std::string_view, std::string>;
+
+void log(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields = {});
+
+inline void log_debug(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) { log(Level::debug, c, m, f); }
+inline void log_info(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) { log(Level::info, c, m, f); }
+inline void log_warning(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) { log(Level::warning, c, m, f); }
+inline void log_error(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) { log(Level::error, c, m, f); }
+
+}  // namespace gic::observe
