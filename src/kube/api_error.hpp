@@ -14,9 +14,11 @@ struct ApiError {
     std::string message;          // Status.message, or the transport error
     std::string verb;             // "get", "create", "update", "delete", "list", "watch"
     std::string resource;         // "secrets", "leases", "serviceaccounts/token", ...
+    std::string api_group;        // "" for the core group, "coordination.k8s.io", ... (named by 403 messages)
     std::string namespace_;       // may be empty for cluster-scoped resources
     std::string name;             // may be empty for collections
     std::string server;           // https://host:port
+    std::string credentials;      // where the credentials came from ("token file /var/run/...", ...); never a secret
     std::optional<std::chrono::seconds> retry_after;  // Retry-After header or details.retryAfterSeconds
 
     bool is_not_found() const { return code == 404; }

@@ -8,7 +8,9 @@
 // back unchanged (update keeps labels, annotations and fields set by others).
 //
 // Per-Operation Cancellation: every awaitable honours terminal cancellation of the awaiting
-// coroutine; the connection is then closed (never reused after a cancelled read).
+// coroutine; the connection is then closed (never reused after a cancelled read) and the
+// awaitable throws boost::system::system_error(asio::error::operation_aborted), as Asio's own
+// operations do: a cancelled caller gets no result.
 // Thread Safety: use from the io_context's thread only.
 
 #include "kube/api_error.hpp"
@@ -47,6 +49,8 @@ struct ClientOptions {
     int burst = 10;
     int max_retries = 10;
     std::string user_agent = "gen-istio-cert";
+    // Also send the deadline as `?timeout=10s` so the server gives up too (client-go does).
+    bool send_timeout_param = true;
 };
 
 class Client {

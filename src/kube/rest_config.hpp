@@ -11,6 +11,7 @@ struct RestConfig {
     std::string server;            // "https://host:port" (IPv6 literal bracketed)
     std::string host;              // host part, without brackets
     std::string port;              // "443" when the URL had none
+    std::string path_prefix;       // "/k8s/clusters/c-1" when the server URL has a path (proxies); else empty
     std::string tls_server_name;   // overrides the name verified and sent as SNI; empty: host
     std::string ca_pem;            // trusted roots for the API server; never empty (no insecure mode)
     std::string client_cert_pem;   // client-certificate authentication (with client_key_pem)
@@ -36,7 +37,11 @@ Result<RestConfig> load_in_cluster_config(InClusterPaths const& paths = {});
 // directory. Errors name the file, the context and the field.
 Result<RestConfig> load_kubeconfig(std::string const& path, std::string const& context = {});
 
-// Splits "https://host:port" into host and port; validates the scheme is https.
+// Splits "https://host:port" into host and port; validates the scheme is https. Normalises
+// `server` to "https://host:port" (IPv6 bracketed) and keeps a URL path in `path_prefix`.
 Result<void> split_server_url(RestConfig& config);
+
+// "host:port", with an IPv6 literal in brackets (Go's net.JoinHostPort).
+std::string join_host_port(std::string const& host, std::string const& port);
 
 }  // namespace gic::kube

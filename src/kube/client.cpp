@@ -1,0 +1,231 @@
+// The Kubernetes REST client: serialised requests over one HttpsConnection, with client-go's
+// rate limit, token refresh and Retry-After handling.
+
+#include "kube/client.hpp"
+
+#include "kube/async_mutex.hpp"
+#include "kube/https_connection.hpp"
+#include "kube/rate_limiter.hpp"
+#include "kube/status_parse.hpp"
+#include "kube/token_file_source.hpp"
+#include "util/duration.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/log/trivial.hpp>
+
+#include <optional>
+
+namespace gic::kube {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string api_group_of(std::string const& group_version) {
+    auto const slash = group_version.find('/');
+    return slash == std::string::npos ? std::string{} : group_version.substr(0, slash);
+}
+
+std::string describe_credentials(RestConfig const& config) {
+    std::string source = config.origin.empty() ? std::string{} : " from " + config.origin;
+    if (!config.token_file.empty()) return "bearer token file " + config.token_file + source;
+    if (!config.bearer_token.empty()) return "bearer token" + source;
+    if (!config.client_cert_pem.empty()) return "client certificate" + source;
+    return "no credentials" + source;
+}
+
+}  // namespace
+
+struct Client::Impl {
+    Impl(asio::any_io_executor ex, RestConfig cfg, ClientOptions opts)
+        : executor(ex),
+          config(std::move(cfg)),
+          options(std::move(opts)),
+          credentials(describe_credentials(config)),
+          connection(ex, config),
+          mutex(ex),
+          limiter(options.qps, options.burst, Clock::now()) {
+        if (!config.token_file.empty()) token_source.emplace(config.token_file, config.bearer_token);
+        // Host carries the URL's authority (the TLS server name only changes what is verified).
+        host_header = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+        if (config.port != "443") host_header += ":" + config.port;
+    }
+
+    asio::any_io_executor executor;
+    RestConfig config;
+    ClientOptions options;
+    std::string credentials;
+    std::string host_header;
+    HttpsConnection connection;
+    AsyncMutex mutex;
+    TokenBucket limiter;
+    std::optional<TokenFileSource> token_source;
+
+    ApiError error_for(ApiError error, std::string const& verb, ResourceRef const& ref) const {
+        error.verb = verb;
+        error.resource = ref.subresource.empty() ? ref.resource : ref.resource + "/" + ref.subresource;
+        error.api_group = api_group_of(ref.group_version);
+        error.namespace_ = ref.namespace_;
+        error.name = ref.name;
+        error.server = config.server;
+        error.credentials = credentials;
+        return error;
+    }
+
+    ApiError transport_error(std::string message, std::string const& verb, ResourceRef const& ref) const {
+        ApiError error;
+        error.code = 0;
+        error.reason = "";
+        error.message = std::move(message);
+        return error_for(std::move(error), verb, ref);
+    }
+
+    asio::awaitable<void> sleep_for(Clock::duration delay) {
+        asio::steady_timer timer(executor, delay);
+        co_await timer.async_wait(use_awaitable);
+    }
+
+    // client-go's tryThrottle: every request, retries included, takes a token first.
+    asio::awaitable<void> throttle() {
+        auto const wait = limiter.reserve(Clock::now());
+        if (wait <= Clock::duration::zero()) co_return;
+        if (wait > std::chrono::milliseconds(50)) {
+            BOOST_LOG_TRIVIAL(debug) << "kube client: waited for client-side throttling: "
+                                     << std::chrono::duration_cast<std::chrono::milliseconds>(wait).count() << "ms";
+        }
+        try {
+            co_await sleep_for(wait);
+        } catch (...) {
+            limiter.cancel_reservation();
+            throw;
+        }
+    }
+
+    std::string current_token(bool force_refresh) {
+        if (!token_source) return config.bearer_token;
+        auto token = force_refresh ? token_source->refresh() : token_source->token();
+        if (auto rotation_error = token_source->take_rotation_error()) {
+            // Never the token itself: the path and the reason only.
+            BOOST_LOG_TRIVIAL(warning) << "kube client: unable to rotate token, keeping the last good one: "
+                                       << rotation_error->message;
+        }
+        return token ? *token : config.bearer_token;
+    }
+
+    std::string target_for(std::string path) const {
+        std::string target = config.path_prefix + path;
+        if (options.send_timeout_param && options.request_timeout.count() > 0) {
+            target += "?timeout=" + util::format_go_duration(options.request_timeout);
+        }
+        return target;
+    }
+
+    // Parameters by value: the coroutine may outlive the caller's temporaries.
+    asio::awaitable<ApiResult<boost::json::object>> call(http::verb method, std::string verb, ResourceRef ref,
+                                                         std::string path, std::optional<std::string> payload) {
+        std::string const target = target_for(std::move(path));
+        bool token_refreshed_after_401 = false;
+        int retries = 0;
+        for (;;) {
+            co_await throttle();
+            HttpsConnection::Request request(method, target, 11);
+            request.set(http::field::host, host_header);
+            request.set(http::field::user_agent, options.user_agent);
+            request.set(http::field::accept, "application/json");
+            std::string const token = current_token(false);
+            if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+            if (payload) {
+                request.set(http::field::content_type, "application/json");
+                request.body() = *payload;
+            }
+            request.keep_alive(true);
+            request.prepare_payload();
+
+            std::optional<Result<HttpsConnection::Response>> round_trip;
+            {
+                // One request at a time on the connection; waiters are served in order.
+                auto guard = co_await mutex.lock();
+                round_trip = co_await connection.round_trip(request, Clock::now() + options.request_timeout);
+            }
+            Result<HttpsConnection::Response>& exchanged = *round_trip;
+            if (!exchanged) co_return transport_error(exchanged.error().message, verb, ref);
+
+            HttpsConnection::Response const& response = *exchanged;
+            int const code = response.result_int();
+            if (code >= 200 && code <= 206) co_return decode_object(response.body(), code, verb, ref);
+
+            if (code == 401 && token_source && !token_refreshed_after_401) {
+                // The kubelet may have rotated the token since we last read it.
+                token_refreshed_after_401 = true;
+                (void)current_token(true);
+                continue;
+            }
+            std::optional<std::chrono::seconds> retry_after;
+            if (auto const it = response.find(http::field::retry_after); it != response.end()) {
+                retry_after = parse_retry_after(it->value());
+            }
+            if ((code == 429 || code >= 500) && retry_after && retries < options.max_retries) {
+                ++retries;
+                BOOST_LOG_TRIVIAL(debug) << "kube client: " << verb << " " << target << ": " << code
+                                         << ", retrying after " << retry_after->count() << "s (retry " << retries
+                                         << " of " << options.max_retries << ")";
+                co_await sleep_for(*retry_after);
+                continue;
+            }
+            co_return error_for(api_error_from_response(code, response.body(), retry_after), verb, ref);
+        }
+    }
+
+    ApiResult<boost::json::object> decode_object(std::string const& text, int code, std::string const& verb,
+                                                 ResourceRef const& ref) const {
+        auto invalid = [&](std::string const& detail) {
+            ApiError error;
+            error.code = code;
+            error.reason = "InvalidResponse";
+            error.message = "decoding the response from " + config.server + ": " + detail;
+            return error_for(std::move(error), verb, ref);
+        };
+        if (text.empty()) return invalid("empty body");
+        boost::system::error_code ec;
+        boost::json::value value = boost::json::parse(text, ec);
+        if (ec) return invalid("invalid JSON: " + ec.message());
+        if (!value.is_object()) return invalid("not a JSON object");
+        return std::move(value.as_object());
+    }
+};
+
+Client::Client(asio::any_io_executor executor, RestConfig config, ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(config), std::move(options))) {}
+
+Client::~Client() = default;
+
+RestConfig const& Client::config() const { return impl_->config; }
+
+asio::awaitable<ApiResult<boost::json::object>> Client::get(ResourceRef const& ref) {
+    return impl_->call(http::verb::get, "get", ref, ref.path(), std::nullopt);
+}
+
+asio::awaitable<ApiResult<boost::json::object>> Client::create(ResourceRef const& ref, boost::json::object const& body) {
+    ResourceRef collection = ref;
+    if (ref.subresource.empty()) collection.name.clear();
+    return impl_->call(http::verb::post, "create", ref, collection.path(), boost::json::serialize(body));
+}
+
+asio::awaitable<ApiResult<boost::json::object>> Client::update(ResourceRef const& ref, boost::json::object const& body) {
+    return impl_->call(http::verb::put, "update", ref, ref.path(), boost::json::serialize(body));
+}
+
+asio::awaitable<ApiResult<boost::json::object>> Client::remove(ResourceRef const& ref) {
+    return impl_->call(http::verb::delete_, "delete", ref, ref.path(), std::nullopt);
+}
+
+}  // namespace gic::kube

@@ -1,0 +1,212 @@
+#include "kube/https_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+
+#include <sys/socket.h>
+
+namespace gic::kube {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+// Secrets are at most 1 MiB; lists of them are bounded by what we ask for.
+constexpr std::uint64_t max_response_body = 64ull * 1024 * 1024;
+
+bool is_ip_address(std::string const& text) {
+    boost::system::error_code ec;
+    auto const address = asio::ip::make_address(text, ec);
+    (void)address;
+    return !ec;
+}
+
+}  // namespace
+
+HttpsConnection::HttpsConnection(asio::any_io_executor executor, RestConfig const& config)
+    : executor_(std::move(executor)),
+      server_(config.server),
+      host_(config.host),
+      port_(config.port),
+      verify_name_(config.tls_server_name.empty() ? config.host : config.tls_server_name),
+      verify_ip_(is_ip_address(verify_name_)),
+      ssl_context_(ssl::context::tls_client) {
+    std::string const source = config.origin.empty() ? server_ : config.origin;
+    if (host_.empty() || port_.empty()) throw ConfigError(source + ": server URL was not split (call split_server_url)");
+    SSL_CTX_set_min_proto_version(ssl_context_.native_handle(), TLS1_2_VERSION);
+    ssl_context_.set_verify_mode(ssl::verify_peer);
+    // Only the configured CA: the system trust store is never loaded.
+    if (config.ca_pem.empty()) throw ConfigError(source + ": no CA certificate to verify " + server_ + " with");
+    boost::system::error_code ec;
+    ssl_context_.add_certificate_authority(asio::buffer(config.ca_pem), ec);
+    if (ec) throw ConfigError(source + ": loading the CA certificate: " + ec.message());
+    if (!config.client_cert_pem.empty()) {
+        ssl_context_.use_certificate_chain(asio::buffer(config.client_cert_pem), ec);
+        if (ec) throw ConfigError(source + ": loading the client certificate: " + ec.message());
+        ssl_context_.use_private_key(asio::buffer(config.client_key_pem), ssl::context::pem, ec);
+        if (ec) throw ConfigError(source + ": loading the client key: " + ec.message());
+    }
+}
+
+void HttpsConnection::close() {
+    if (stream_) {
+        boost::system::error_code ignored;
+        auto& socket = beast::get_lowest_layer(*stream_).socket();
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        stream_.reset();
+    }
+    buffer_.clear();
+}
+
+Error HttpsConnection::failure(std::string const& what, boost::system::error_code const& ec) const {
+    if (ec == beast::error::timeout) return make_error(what + " " + server_, "request timed out");
+    return make_error(what + " " + server_, ec.message());
+}
+
+asio::awaitable<void> HttpsConnection::throw_if_cancelled(boost::system::error_code const& ec) {
+    auto const state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none || ec == asio::error::operation_aborted) {
+        close();
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
+}
+
+// An idle keep-alive connection is usable when nothing is waiting on it: no bytes and no EOF.
+// The server may have closed it (idle timeout) or sent a TLS close_notify; then reconnect
+// instead of losing a request to it.
+bool HttpsConnection::idle_connection_usable() {
+    if (!stream_ || buffer_.size() != 0) return false;
+    auto& socket = beast::get_lowest_layer(*stream_).socket();
+    if (!socket.is_open()) return false;
+    char byte = 0;
+    ssize_t const n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock::time_point deadline) {
+    close();
+    tcp::resolver::results_type endpoints;
+    if (is_ip_address(host_)) {
+        endpoints = tcp::resolver::results_type::create(
+            tcp::endpoint(asio::ip::make_address(host_), static_cast<unsigned short>(std::stoi(port_))), host_, port_);
+    } else {
+        tcp::resolver resolver(executor_);
+        auto [ec, results] = co_await resolver.async_resolve(host_, port_, as_tuple(use_awaitable));
+        if (ec) {
+            co_await throw_if_cancelled(ec);
+            co_return make_error("resolving the host of " + server_, ec.message());
+        }
+        endpoints = std::move(results);
+    }
+
+    stream_.emplace(executor_, ssl_context_);
+    SSL* ssl = stream_->native_handle();
+    if (verify_ip_) {
+        // IP literal: check the IP SAN, and send no SNI (RFC 6066 forbids IPs there).
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), verify_name_.c_str());
+    } else {
+        SSL_set_tlsext_host_name(ssl, verify_name_.c_str());
+        SSL_set1_host(ssl, verify_name_.c_str());
+    }
+
+    auto& tcp_layer = beast::get_lowest_layer(*stream_);
+    tcp_layer.expires_at(deadline);
+    auto [connect_ec, endpoint] = co_await tcp_layer.async_connect(endpoints, as_tuple(use_awaitable));
+    (void)endpoint;
+    if (connect_ec) {
+        co_await throw_if_cancelled(connect_ec);
+        close();
+        co_return failure("connecting to", connect_ec);
+    }
+
+    auto [handshake_ec] = co_await stream_->async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
+    if (handshake_ec) {
+        co_await throw_if_cancelled(handshake_ec);
+        long const verify = SSL_get_verify_result(ssl);
+        Error error = failure("TLS handshake with", handshake_ec);
+        if (verify != X509_V_OK) {
+            error = make_error("TLS handshake with " + server_,
+                               std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) +
+                                   " (verifying " + (verify_ip_ ? "IP address " : "name ") + verify_name_ +
+                                   " against the configured CA)");
+        }
+        close();
+        co_return error;
+    }
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
+    Request& request, std::chrono::steady_clock::time_point deadline) {
+    if (stream_ && !idle_connection_usable()) close();
+    auto const method = request.method();
+    bool const idempotent = method == http::verb::get || method == http::verb::put ||
+                            method == http::verb::delete_ || method == http::verb::head;
+
+    for (int attempt = 0;; ++attempt) {
+        bool const reused = stream_.has_value();
+        if (!stream_) {
+            auto connected = co_await connect(deadline);
+            if (!connected) co_return connected.error();
+        }
+        auto& tcp_layer = beast::get_lowest_layer(*stream_);
+        tcp_layer.expires_at(deadline);
+
+        auto [write_ec, written] = co_await http::async_write(*stream_, request, as_tuple(use_awaitable));
+        (void)written;
+        if (write_ec) {
+            co_await throw_if_cancelled(write_ec);
+            close();
+            if (reused && idempotent && attempt == 0 && write_ec != beast::error::timeout) continue;
+            co_return failure("sending the request to", write_ec);
+        }
+
+        // A new parser per message; the buffer belongs to the connection.
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(max_response_body);
+        auto [read_ec, read] = co_await http::async_read(*stream_, buffer_, parser, as_tuple(use_awaitable));
+        (void)read;
+        if (read_ec) {
+            co_await throw_if_cancelled(read_ec);
+            bool const closed_by_server = read_ec == http::error::end_of_stream || read_ec == asio::error::eof ||
+                                          read_ec == asio::error::connection_reset ||
+                                          read_ec == ssl::error::stream_truncated;
+            bool const nothing_received = !parser.got_some();
+            close();
+            if (reused && idempotent && attempt == 0 && closed_by_server && nothing_received) continue;
+            co_return failure("reading the response from", read_ec);
+        }
+        Response response = parser.release();
+        if (response.keep_alive()) {
+            tcp_layer.expires_never();
+        } else {
+            close();
+        }
+        co_return response;
+    }
+}
+
+}  // namespace gic::kube

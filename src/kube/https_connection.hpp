@@ -1,0 +1,63 @@
+#pragma once
+// One keep-alive HTTPS connection to the API server: strict TLS (>= 1.2, the configured CA
+// only, host name or IP SAN checked), one request/response at a time, everything before an
+// absolute deadline. A connection that failed, timed out or was cancelled is closed and never
+// reused; the next round trip opens a new one.
+
+#include "kube/rest_config.hpp"
+#include "util/error.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace gic::kube {
+
+class HttpsConnection {
+public:
+    using Request = boost::beast::http::request<boost::beast::http::string_body>;
+    using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+    // Throws ConfigError when the CA or client certificate PEM cannot be loaded.
+    HttpsConnection(boost::asio::any_io_executor executor, RestConfig const& config);
+
+    // Sends `request` and reads the response before `deadline`, (re)connecting when needed. A
+    // request whose reused connection turns out to have been closed by the server before any
+    // response byte is sent again once on a new connection if it is idempotent (GET, PUT,
+    // DELETE), as Go's transport does. Errors name the server and what failed. Throws
+    // system_error(operation_aborted) after closing the connection when the awaiting coroutine is
+    // cancelled.
+    boost::asio::awaitable<Result<Response>> round_trip(Request& request, std::chrono::steady_clock::time_point deadline);
+
+    void close();
+    bool is_open() const { return stream_.has_value(); }
+
+private:
+    using Stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
+
+    boost::asio::awaitable<Result<void>> connect(std::chrono::steady_clock::time_point deadline);
+    bool idle_connection_usable();
+    Error failure(std::string const& what, boost::system::error_code const& ec) const;
+    boost::asio::awaitable<void> throw_if_cancelled(boost::system::error_code const& ec);
+
+    boost::asio::any_io_executor executor_;
+    std::string server_;
+    std::string host_;
+    std::string port_;
+    std::string verify_name_;
+    bool verify_ip_ = false;
+    boost::asio::ssl::context ssl_context_;
+    std::optional<Stream> stream_;
+    boost::beast::flat_buffer buffer_;
+};
+
+}  // namespace gic::kube

@@ -1,0 +1,145 @@
+// Kubeconfig model + context → RestConfig (clientcmd's ClientConfig, validation.go).
+
+#include "kube/kubeconfig.hpp"
+#include "kube/pem_check.hpp"
+
+namespace gic::kube {
+
+namespace {
+
+// PEM from `*-data` (wins, as in clientcmd) or from the file it names.
+Result<std::string> pem_source(std::string const& data, std::string const& path, char const* field,
+                               std::string const& location) {
+    if (!data.empty()) return data;
+    if (path.empty()) return std::string{};
+    auto content = read_whole_file(path);
+    if (!content) return wrap_error(location + ": " + field + " \"" + path + "\"", content.error());
+    return *content;
+}
+
+// Names the field that supplied PEM material for messages.
+std::string pem_field(std::string const& data, std::string const& path, char const* field) {
+    return data.empty() ? std::string(field) + " \"" + path + "\"" : std::string(field) + "-data";
+}
+
+}  // namespace
+
+Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string const& context_flag,
+                                      std::string const& source) {
+    std::string const context_name = context_flag.empty() ? kubeconfig.current_context : context_flag;
+    if (context_name.empty()) {
+        return make_error(source, "no context selected: current-context is not set and no --context was given");
+    }
+    std::string const ctx_where = source + ": context \"" + context_name + "\"";
+    auto const ctx = kubeconfig.contexts.find(context_name);
+    if (ctx == kubeconfig.contexts.end()) return make_error(ctx_where, "not found in contexts");
+
+    KubeconfigContext const& context = ctx->second;
+    if (context.cluster.empty()) return make_error(ctx_where + ": field \"cluster\"", "is empty");
+    auto const cl = kubeconfig.clusters.find(context.cluster);
+    if (cl == kubeconfig.clusters.end()) {
+        return make_error(ctx_where + ": field \"cluster\"", "cluster \"" + context.cluster + "\" not found in clusters");
+    }
+    KubeconfigCluster const& cluster = cl->second;
+    std::string const cluster_where = ctx_where + ": cluster \"" + context.cluster + "\"";
+
+    RestConfig config;
+    config.origin = source + " (context " + context_name + ")";
+    config.namespace_ = context.namespace_.empty() ? "default" : context.namespace_;
+
+    if (cluster.server.empty()) return make_error(cluster_where + ": field \"server\"", "no server found for cluster");
+    config.server = cluster.server;
+    if (auto split = split_server_url(config); !split) {
+        return wrap_error(cluster_where + ": field \"server\"", split.error());
+    }
+    if (cluster.insecure_skip_tls_verify) {
+        return make_error(cluster_where + ": field \"insecure-skip-tls-verify\"",
+                          "insecure-skip-tls-verify is not supported: set certificate-authority");
+    }
+    if (!cluster.proxy_url.empty()) {
+        return make_error(cluster_where + ": field \"proxy-url\"", "proxies are not supported");
+    }
+    config.tls_server_name = cluster.tls_server_name;
+
+    auto ca = pem_source(cluster.certificate_authority_data, cluster.certificate_authority, "certificate-authority",
+                         cluster_where);
+    if (!ca) return ca.error();
+    if (ca->empty()) {
+        return make_error(cluster_where,
+                          "certificate-authority or certificate-authority-data is required (the server is always "
+                          "verified, and only against the cluster's CA)");
+    }
+    if (auto checked = check_certificates_pem(*ca); !checked) {
+        return wrap_error(cluster_where + ": " +
+                              pem_field(cluster.certificate_authority_data, cluster.certificate_authority,
+                                        "certificate-authority"),
+                          checked.error());
+    }
+    config.ca_pem = std::move(*ca);
+
+    if (context.user.empty()) return config;  // anonymous, as clientcmd allows
+    auto const us = kubeconfig.users.find(context.user);
+    if (us == kubeconfig.users.end()) {
+        return make_error(ctx_where + ": field \"user\"", "user \"" + context.user + "\" not found in users");
+    }
+    KubeconfigUser const& user = us->second;
+    std::string const user_where = ctx_where + ": user \"" + context.user + "\"";
+
+    if (user.exec && user.auth_provider) {
+        return make_error(user_where, "exec and auth-provider are mutually exclusive");
+    }
+    if (user.exec) return make_error(user_where + ": field \"exec\"", "exec credential plugins are not supported yet");
+    if (user.auth_provider) {
+        return make_error(user_where + ": field \"auth-provider\"",
+                          "auth-provider \"" + *user.auth_provider + "\" is not supported, use an exec plugin");
+    }
+    if (user.has_basic_auth) {
+        return make_error(user_where + ": fields \"username\"/\"password\"", "basic authentication is not supported");
+    }
+
+    config.bearer_token = user.token;
+    if (!user.token_file.empty()) {
+        // Read now so that a wrong path fails at startup; the client re-reads it later.
+        auto token = read_whole_file(user.token_file);
+        if (!token) return wrap_error(user_where + ": field \"tokenFile\" \"" + user.token_file + "\"", token.error());
+        std::string trimmed = trim_whitespace(*token);
+        if (trimmed.empty()) {
+            return make_error(user_where + ": field \"tokenFile\" \"" + user.token_file + "\"", "the file is empty");
+        }
+        if (config.bearer_token.empty()) config.bearer_token = std::move(trimmed);
+        config.token_file = user.token_file;
+    }
+
+    auto cert = pem_source(user.client_certificate_data, user.client_certificate, "client-certificate", user_where);
+    if (!cert) return cert.error();
+    auto key = pem_source(user.client_key_data, user.client_key, "client-key", user_where);
+    if (!key) return key.error();
+    if (!cert->empty() && key->empty()) {
+        return make_error(user_where, "client-certificate is set but client-key is not (both or neither)");
+    }
+    if (cert->empty() && !key->empty()) {
+        return make_error(user_where, "client-key is set but client-certificate is not (both or neither)");
+    }
+    if (!cert->empty()) {
+        if (auto checked = check_certificates_pem(*cert); !checked) {
+            return wrap_error(
+                user_where + ": " + pem_field(user.client_certificate_data, user.client_certificate, "client-certificate"),
+                checked.error());
+        }
+        if (auto checked = check_private_key_pem(*key); !checked) {
+            return wrap_error(user_where + ": " + pem_field(user.client_key_data, user.client_key, "client-key"),
+                              checked.error());
+        }
+        config.client_cert_pem = std::move(*cert);
+        config.client_key_pem = std::move(*key);
+    }
+    return config;
+}
+
+Result<RestConfig> load_kubeconfig(std::string const& path, std::string const& context) {
+    auto model = parse_kubeconfig_file(path);
+    if (!model) return model.error();
+    return resolve_kubeconfig(*model, context, "kubeconfig " + path);
+}
+
+}  // namespace gic::kube
