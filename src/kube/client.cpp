@@ -8,6 +8,7 @@
 #include "kube/rate_limiter.hpp"
 #include "kube/status_parse.hpp"
 #include "kube/token_file_source.hpp"
+#include "observe/log.hpp"
 #include "util/duration.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,7 +18,6 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/log/trivial.hpp>
 
 #include <optional>
 
@@ -99,8 +99,9 @@ struct Client::Impl {
         auto const wait = limiter.reserve(Clock::now());
         if (wait <= Clock::duration::zero()) co_return;
         if (wait > std::chrono::milliseconds(50)) {
-            BOOST_LOG_TRIVIAL(debug) << "kube client: waited for client-side throttling: "
-                                     << std::chrono::duration_cast<std::chrono::milliseconds>(wait).count() << "ms";
+            observe::log_debug("kube", "waiting for client-side throttling",
+                               {{"wait_ms", std::to_string(
+                                                std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())}});
         }
         try {
             co_await sleep_for(wait);
@@ -115,8 +116,8 @@ struct Client::Impl {
         auto token = force_refresh ? token_source->refresh() : token_source->token();
         if (auto rotation_error = token_source->take_rotation_error()) {
             // Never the token itself: the path and the reason only.
-            BOOST_LOG_TRIVIAL(warning) << "kube client: unable to rotate token, keeping the last good one: "
-                                       << rotation_error->message;
+            observe::log_warning("kube", "unable to rotate token, keeping the last good one",
+                                 {{"error", rotation_error->message}});
         }
         return token ? *token : config.bearer_token;
     }
@@ -175,9 +176,12 @@ struct Client::Impl {
             }
             if ((code == 429 || code >= 500) && retry_after && retries < options.max_retries) {
                 ++retries;
-                BOOST_LOG_TRIVIAL(debug) << "kube client: " << verb << " " << target << ": " << code
-                                         << ", retrying after " << retry_after->count() << "s (retry " << retries
-                                         << " of " << options.max_retries << ")";
+                observe::log_debug("kube", "retrying after the server's Retry-After",
+                                   {{"verb", verb},
+                                    {"path", target},
+                                    {"code", std::to_string(code)},
+                                    {"retry_after_s", std::to_string(retry_after->count())},
+                                    {"retry", std::to_string(retries)}});
                 co_await sleep_for(*retry_after);
                 continue;
             }
