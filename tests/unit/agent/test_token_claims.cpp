@@ -1,0 +1,59 @@
+#include "agent/token_claims.hpp"
+
+#include "util/base64.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace gic::agent;
+using gic::util::base64url_encode;
+
+namespace {
+
+std::string jwt_with_payload(std::string const& payload) {
+    return base64url_encode(R"({"alg":"RS256","kid":"k"})") + "." + base64url_encode(payload) + ".c2lnbmF0dXJl";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(test_token_claims)
+
+BOOST_AUTO_TEST_CASE(projected_token) {
+    auto claims = parse_token_claims(jwt_with_payload(
+        R"({"aud":["istio-ca"],"exp":1800000000,"iat":1799996400,"iss":"https://kubernetes.default.svc.cluster.local",
+            "kubernetes.io":{"namespace":"envoy-gateway-system","pod":{"name":"gw-0","uid":"u1"},
+            "serviceaccount":{"name":"teg-istio","uid":"u2"}},"sub":"system:serviceaccount:envoy-gateway-system:teg-istio"})"));
+    BOOST_REQUIRE(claims.has_value());
+    BOOST_TEST(claims->namespace_ == "envoy-gateway-system");
+    BOOST_TEST(claims->service_account == "teg-istio");
+    BOOST_TEST(claims->pod_name == "gw-0");
+    BOOST_TEST(claims->audiences.size() == 1u);
+    BOOST_TEST(claims->audiences[0] == "istio-ca");
+    BOOST_TEST(std::chrono::system_clock::to_time_t(*claims->expires_at) == 1800000000);
+}
+
+BOOST_AUTO_TEST_CASE(subject_only_and_legacy_tokens) {
+    auto sub = parse_token_claims(jwt_with_payload(R"({"sub":"system:serviceaccount:ns1:sa1","aud":"api"})"));
+    BOOST_REQUIRE(sub.has_value());
+    BOOST_TEST(sub->namespace_ == "ns1");
+    BOOST_TEST(sub->service_account == "sa1");
+    BOOST_TEST(sub->audiences.at(0) == "api");
+    auto legacy = parse_token_claims(jwt_with_payload(
+        R"({"iss":"kubernetes/serviceaccount","kubernetes.io/serviceaccount/namespace":"ns2",
+            "kubernetes.io/serviceaccount/service-account.name":"sa2"})"));
+    BOOST_REQUIRE(legacy.has_value());
+    BOOST_TEST(legacy->namespace_ == "ns2");
+    BOOST_TEST(legacy->service_account == "sa2");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_tokens_are_named) {
+    BOOST_TEST(parse_token_claims("not-a-jwt").error().message == "not a JWT (expected three dot-separated segments)");
+    BOOST_TEST(parse_token_claims("a.b.c.d").error().message == "not a JWT (expected three dot-separated segments)");
+    BOOST_TEST(parse_token_claims("a.!!!.c").error().message == "not a JWT (the payload segment is not base64url)");
+    BOOST_TEST(parse_token_claims("a..c").error().message == "not a JWT (the payload segment is not base64url)");
+    BOOST_TEST(parse_token_claims(jwt_with_payload("[1,2]")).error().message ==
+               "not a JWT (the payload is not a JSON object)");
+    BOOST_TEST(parse_token_claims(jwt_with_payload(R"({"sub":"user:alice"})")).error().message.find("names no service account") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
