@@ -1,0 +1,75 @@
+#include "options.hpp"
+
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+namespace gic::emu::kube {
+
+namespace po = boost::program_options;
+
+namespace {
+
+void parse_listen(std::string const& text, Options& out) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw ConfigError("--listen: expected HOST:PORT, got \"" + text + "\"");
+    std::string host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) throw ConfigError("--listen: missing host in \"" + text + "\"");
+    std::string port = text.substr(colon + 1);
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+        std::stoul(port) > 65535)
+        throw ConfigError("--listen: invalid port in \"" + text + "\"");
+    out.listen_host = host;
+    out.listen_port = static_cast<unsigned short>(std::stoul(port));
+}
+
+ServiceAccountName parse_service_account(std::string const& text) {
+    auto slash = text.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() ||
+        text.find('/', slash + 1) != std::string::npos)
+        throw ConfigError("--service-account: expected NAMESPACE/NAME, got \"" + text + "\"");
+    return {text.substr(0, slash), text.substr(slash + 1)};
+}
+
+}  // namespace
+
+ParsedOptions parse_options(int argc, char** argv) {
+    po::options_description desc("kube-apiserver-emulator: a Kubernetes API server for tests, on loopback");
+    std::string listen, ttl;
+    std::vector<std::string> sas;
+    ParsedOptions parsed;
+    desc.add_options()("help,h", "print this help")(
+        "listen", po::value(&listen)->default_value("127.0.0.1:0"), "HOST:PORT to serve HTTPS on (port 0: any)")(
+        "state-dir", po::value(&parsed.options.state_dir), "directory for ca.crt, admin.kubeconfig, serviceaccounts/")(
+        "service-account", po::value(&sas)->composing(),
+        "NAMESPACE/NAME of a service account to create, with token files and a kubeconfig (repeatable)")(
+        "token-ttl", po::value(&ttl)->default_value("1h"), "lifetime of the token files (refreshed at 80%)")(
+        "issuer", po::value(&parsed.options.issuer)->default_value(parsed.options.issuer),
+        "token issuer; also the API server's audience");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+        po::notify(vm);
+    } catch (po::error const& e) {
+        throw ConfigError(e.what());
+    }
+    if (vm.count("help")) {
+        std::cout << desc << std::endl;
+        parsed.help = true;
+        return parsed;
+    }
+    if (parsed.options.state_dir.empty()) throw ConfigError("--state-dir is required");
+    parse_listen(listen, parsed.options);
+    for (auto const& sa : sas) parsed.options.service_accounts.push_back(parse_service_account(sa));
+    auto d = util::parse_go_duration(ttl);
+    if (!d || *d < std::chrono::seconds(1))
+        throw ConfigError("--token-ttl: expected a duration of at least 1s such as 1h or 90s, got \"" + ttl + "\"");
+    parsed.options.token_ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    return parsed;
+}
+
+}  // namespace gic::emu::kube

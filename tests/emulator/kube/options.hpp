@@ -1,0 +1,32 @@
+#pragma once
+// Command line of kube-apiserver-emulator (DESIGN.md section 6).
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace gic::emu::kube {
+
+struct ServiceAccountName {
+    std::string namespace_;
+    std::string name;
+};
+
+struct Options {
+    std::string listen_host = "127.0.0.1";
+    unsigned short listen_port = 0;
+    std::string state_dir;
+    std::vector<ServiceAccountName> service_accounts;
+    std::chrono::seconds token_ttl{3600};
+    std::string issuer = "https://kubernetes.default.svc.cluster.local";
+};
+
+// Throws gic::ConfigError naming the flag; returns nullopt-equivalent via `help` when --help was
+// asked for (the usage is printed to stdout then).
+struct ParsedOptions {
+    Options options;
+    bool help = false;
+};
+ParsedOptions parse_options(int argc, char** argv);
+
+}  // namespace gic::emu::kube

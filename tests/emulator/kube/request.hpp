@@ -1,0 +1,49 @@
+#pragma once
+// The request as the pipeline sees it: the raw HTTP message, Kubernetes RequestInfo (verb,
+// group/version/resource, namespace, name) derived from its path, and the reply.
+
+#include "api_status.hpp"
+
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace gic::emu::kube {
+
+namespace http = boost::beast::http;
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+// Mirrors apiserver's RequestInfo. Resource requests live under /api/v1 and /apis/<g>/<v>;
+// everything else (discovery, /version, /openapi, /emulator) is a non-resource request.
+struct RequestInfo {
+    bool resource_request = false;
+    std::string path;  // URL-decoded, without the query
+    std::map<std::string, std::string> query;
+    // Kubernetes verb: get list watch create update patch delete deletecollection; for
+    // non-resource requests the lower-case HTTP method.
+    std::string verb;
+    std::string group, version, namespace_, resource, subresource, name;
+
+    std::string query_param(std::string const& key) const;
+    bool has_query(std::string const& key) const { return query.count(key) != 0; }
+};
+
+RequestInfo parse_request_info(http::verb method, std::string_view target);
+std::string url_decode(std::string_view text);
+
+// What the pipeline hands back to the connection: a response, or an instruction to close the
+// connection without answering (fault injection).
+struct Reply {
+    HttpResponse response;
+    bool drop = false;
+};
+
+Reply json_reply(http::status status, boost::json::value const& body,
+                 std::string_view content_type = "application/json");
+Reply error_reply(ApiError const& error);
+
+}  // namespace gic::emu::kube

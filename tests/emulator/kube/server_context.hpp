@@ -1,0 +1,30 @@
+#pragma once
+// What every handler may use: the store, the token machinery and the authorizer. Owned by main,
+// outlives the server.
+
+#include "api_status.hpp"
+#include "authn.hpp"
+#include "authz.hpp"
+#include "service_account_tokens.hpp"
+#include "store.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <string>
+
+namespace gic::emu::kube {
+
+struct ServerContext {
+    ObjectStore& store;
+    TokenSigner const& signer;
+    Authenticator const& authenticator;
+    Authorizer const& authorizer;
+};
+
+[[noreturn]] void throw_exception_from_error(ApiError const& e, boost::source_location const&);
+
+// A handler step that either yields a value or the Status to answer with.
+template <class T>
+using ApiResult = boost::system::result<T, ApiError>;
+
+}  // namespace gic::emu::kube
