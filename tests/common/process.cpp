@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,19 +68,25 @@ ProcessResult run_process(std::vector<std::string> const& argv, std::chrono::mil
     TempDir dir("gic-proc");
     std::string in_path = dir.file("stdin"), out_path = dir.file("stdout"), err_path = dir.file("stderr");
     write_file(in_path, stdin_text);
+    auto started = std::chrono::steady_clock::now();
     int pid = spawn(argv, extra_env, in_path.c_str(), out_path.c_str(), err_path.c_str());
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto deadline = started + timeout;
     int status = 0;
     ProcessResult result;
     for (;;) {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
+        struct rusage usage {};
+        pid_t r = ::wait4(pid, &status, WNOHANG, &usage);
+        if (r == pid) {
+            result.wall = std::chrono::steady_clock::now() - started;
+            result.max_rss_kib = usage.ru_maxrss;
+            break;
+        }
         if (std::chrono::steady_clock::now() > deadline) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, &status, 0);
             break;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);

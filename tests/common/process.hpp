@@ -16,6 +16,8 @@ struct ProcessResult {
     int signal = 0;
     std::string out;         // stdout
     std::string err;         // stderr
+    long max_rss_kib = 0;    // peak resident set size of the child (getrusage ru_maxrss)
+    std::chrono::nanoseconds wall{0};  // from spawn to exit
 };
 
 // Runs to completion (with a timeout after which it is killed) and returns its output.

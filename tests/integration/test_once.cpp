@@ -1,7 +1,7 @@
 // The real gen-istio-cert binary, --once, against both emulators over TLS on loopback; the Secret
 // is checked with kubectl and openssl as independent clients.
 
-#include "sandbox.hpp"
+#include "common/sandbox.hpp"
 
 #include "pki/pki.hpp"
 #include "util/base64.hpp"

@@ -1,4 +1,4 @@
-#include "sandbox.hpp"
+#include "common/sandbox.hpp"
 
 #include "common/http_client.hpp"
 
