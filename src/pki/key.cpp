@@ -57,7 +57,7 @@ int curve_nid(EVP_PKEY* key) {
     return nid;
 }
 
-// Never echo key material: only the first line (the PEM label) is ever looked at.
+// Used on PEM labels only: error messages never quote the input, which may be key material.
 bool contains(std::string_view text, std::string_view needle) { return text.find(needle) != std::string_view::npos; }
 
 // OpenSSL would ask for a passphrase on the terminal without this.

@@ -209,6 +209,24 @@ CertificateAuthority CertificateAuthority::create_root(std::string const& organi
     return CertificateAuthority(std::move(signed_cert), std::move(key));
 }
 
+Result<CertificateAuthority> CertificateAuthority::from_pem(std::string_view cert_pem, std::string_view key_pem) {
+    auto cert = pki::Certificate::from_pem(cert_pem);
+    if (!cert) {
+        return wrap_error("CA certificate", cert.error());
+    }
+    auto key = pki::PrivateKey::from_pem(key_pem);
+    if (!key) {
+        return wrap_error("CA key", key.error());
+    }
+    if (!cert->is_ca()) {
+        return make_error("CA certificate \"" + cert->subject() + "\" is not a CA (basicConstraints CA:TRUE missing)");
+    }
+    if (!cert->matches_key(*key)) {
+        return make_error("CA key does not match the CA certificate \"" + cert->subject() + "\"");
+    }
+    return CertificateAuthority(std::move(*cert), std::move(*key));
+}
+
 CertificateAuthority CertificateAuthority::create_intermediate(std::string const& organization,
                                                                std::string const& common_name,
                                                                pki::KeyAlgorithm algorithm,

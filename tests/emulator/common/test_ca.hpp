@@ -23,6 +23,10 @@ public:
     // Self-signed CA (basicConstraints critical CA:TRUE, keyCertSign|cRLSign, subject O=<org>, CN=<cn>).
     static CertificateAuthority create_root(std::string const& organization, std::string const& common_name,
                                             pki::KeyAlgorithm algorithm, std::chrono::seconds ttl);
+    // A CA from existing PEM (a persisted state dir, a plugged cacerts). Errors: unparsable PEM,
+    // a key that does not match the certificate, a certificate that is not a CA.
+    static Result<CertificateAuthority> from_pem(std::string_view cert_pem, std::string_view key_pem);
+
     // An intermediate CA signed by this one (for istiod's "plugged" cacerts).
     CertificateAuthority create_intermediate(std::string const& organization, std::string const& common_name,
                                              pki::KeyAlgorithm algorithm, std::chrono::seconds ttl) const;

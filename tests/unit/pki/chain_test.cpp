@@ -120,6 +120,13 @@ BOOST_AUTO_TEST_CASE(finds_its_root_among_several) {
     BOOST_TEST(verified.has_value(), (verified ? "" : verified.error().message));
 }
 
+BOOST_AUTO_TEST_CASE(duplicate_roots_are_harmless) {
+    Hierarchy const h;
+    auto const issued = issued_from(h);
+    auto const verified = verify_chain(issued.chain, {h.root.cert(), h.root.cert()}, Clock::now());
+    BOOST_TEST(verified.has_value(), (verified ? "" : verified.error().message));
+}
+
 BOOST_AUTO_TEST_CASE(wrong_root) {
     Hierarchy const h;
     auto const other = emu::CertificateAuthority::create_root("Other", "Other Root", KeyAlgorithm::ecdsa_p256, 24h);

@@ -214,6 +214,33 @@ BOOST_AUTO_TEST_CASE(client_certificate_carries_user_and_groups) {
     BOOST_TEST(no_groups.cert.subject() == "CN=alice");
 }
 
+BOOST_AUTO_TEST_CASE(ca_loads_from_pem) {
+    Hierarchy const h;
+    auto const loaded = CertificateAuthority::from_pem(h.intermediate.cert().to_pem(), h.intermediate.key().to_pkcs8_pem());
+    BOOST_REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().message));
+    auto const leaf = loaded->sign_workload_for_key(h.leaf_key, workload_id, 1h);
+    BOOST_TEST(verify_chain({leaf, h.intermediate.cert()}, {h.root.cert()}, Clock::now()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(ca_from_pem_rejects_bad_parts) {
+    Hierarchy const h;
+    auto const mismatched = CertificateAuthority::from_pem(h.root.cert().to_pem(), h.intermediate.key().to_pkcs8_pem());
+    BOOST_REQUIRE(!mismatched);
+    BOOST_TEST(mismatched.error().message == "CA key does not match the CA certificate \"CN=Test Root CA,O=Test Org\"");
+
+    auto const not_ca = CertificateAuthority::from_pem(h.leaf.to_pem(), h.leaf_key.to_pkcs8_pem());
+    BOOST_REQUIRE(!not_ca);
+    BOOST_TEST(not_ca.error().message == "CA certificate \"\" is not a CA (basicConstraints CA:TRUE missing)");
+
+    auto const no_cert = CertificateAuthority::from_pem("", h.root.key().to_pkcs8_pem());
+    BOOST_REQUIRE(!no_cert);
+    BOOST_TEST(no_cert.error().message == "CA certificate: no PEM certificate found");
+
+    auto const no_key = CertificateAuthority::from_pem(h.root.cert().to_pem(), "");
+    BOOST_REQUIRE(!no_key);
+    BOOST_TEST(no_key.error().message == "CA key: not a PEM private key: no -----BEGIN line");
+}
+
 BOOST_AUTO_TEST_CASE(write_file_atomic_writes_replaces_and_sets_the_mode) {
     gic::test::TempDir const dir("gic-test-ca");
     auto const path = dir.file("tls.key");
