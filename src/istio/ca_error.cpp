@@ -2,6 +2,7 @@
 
 #include "istio/ca_client.hpp"
 
+#include <initializer_list>
 #include <stdexcept>
 
 namespace gic::istio {
@@ -42,15 +43,22 @@ bool CaError::is_retriable() const {
 
 namespace {
 
-// gRPC C++ reports TLS failures inside a generic connect failure ("failed to connect to all
-// addresses; last error: UNKNOWN: ipv4:...: Ssl handshake failed: SSL_ERROR_SSL: ...
-// CERTIFICATE_VERIFY_FAILED" or "... Peer name X is not in peer certificate").
-bool looks_like_tls_failure(std::string const& message) {
-    for (char const* marker : {"Ssl handshake", "SSL_ERROR", "CERTIFICATE_VERIFY_FAILED", "certificate",
-                               "Peer name", "handshake"}) {
+bool mentions(std::string const& message, std::initializer_list<char const*> markers) {
+    for (char const* marker : markers) {
         if (message.find(marker) != std::string::npos) return true;
     }
     return false;
+}
+
+// gRPC C++ 1.51 reports TLS failures inside a generic connect failure, e.g. "failed to connect to
+// all addresses; last error: UNKNOWN: ipv4:127.0.0.1:15012: Peer name X is not in peer
+// certificate" or "...: Ssl handshake failed: SSL_ERROR_SSL: ...: certificate verify failed".
+bool is_name_mismatch(std::string const& message) { return mentions(message, {"Peer name", "not in peer certificate"}); }
+bool is_untrusted_chain(std::string const& message) {
+    return mentions(message, {"certificate verify failed", "CERTIFICATE_VERIFY_FAILED"});
+}
+bool is_other_tls_failure(std::string const& message) {
+    return mentions(message, {"Ssl handshake", "SSL_ERROR", "handshake", "certificate"});
 }
 
 // Newlines in a server message would break the one-line contract.
@@ -73,7 +81,17 @@ std::string hint(CaError const& e) {
         case grpc::StatusCode::INVALID_ARGUMENT:
             return "check --cert-ttl against istiod's MAX_WORKLOAD_CERT_TTL (default 2160h) and the CSR";
         case grpc::StatusCode::UNAVAILABLE:
-            if (looks_like_tls_failure(e.message)) {
+            if (is_name_mismatch(e.message)) {
+                return "istiod's serving certificate at " + e.address + " does not name " + server_name_for_hint(e) +
+                       ": set --ca-tls-server-name to one of its DNS names (istiod[-<revision>].istio-system.svc); "
+                       "the chain to --root-cert-path verified";
+            }
+            if (is_untrusted_chain(e.message)) {
+                return "istiod's serving certificate at " + e.address + " does not chain to --root-cert-path: the "
+                       "root bundle is wrong or stale (root rotation?); --ca-tls-server-name is " +
+                       server_name_for_hint(e);
+            }
+            if (is_other_tls_failure(e.message)) {
                 return "TLS handshake with " + e.address + " failed: check that --root-cert-path holds the root that "
                        "signed istiod's serving certificate and that --ca-tls-server-name (" + server_name_for_hint(e) +
                        ") is one of its DNS names";

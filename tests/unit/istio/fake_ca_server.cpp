@@ -1,0 +1,102 @@
+#include "fake_ca_server.hpp"
+
+#include <grpcpp/server_builder.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+namespace gic::test {
+
+class FakeCaServer::Service final : public ::istio::v1::auth::IstioCertificateService::Service {
+public:
+    grpc::Status CreateCertificate(grpc::ServerContext* context, CaRequest const* request,
+                                   CaResponse* response) override {
+        CaHandler handler;
+        {
+            std::lock_guard lock(mutex_);
+            SeenCall call;
+            for (auto const& [key, value] : context->client_metadata()) {
+                call.metadata.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+            }
+            call.request = *request;
+            seen_.push_back(std::move(call));
+            handler = handler_;
+        }
+        if (!handler) return {grpc::StatusCode::UNIMPLEMENTED, "no handler set"};
+        return handler(*context, *request, *response);
+    }
+
+    void set_handler(CaHandler handler) {
+        std::lock_guard lock(mutex_);
+        handler_ = std::move(handler);
+    }
+
+    std::vector<SeenCall> seen() const {
+        std::lock_guard lock(mutex_);
+        return seen_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    CaHandler handler_;
+    std::vector<SeenCall> seen_;
+};
+
+FakeCaServer::FakeCaServer(std::shared_ptr<grpc::ServerCredentials> credentials) : service_(std::make_unique<Service>()) {
+    if (!credentials) credentials = grpc::InsecureServerCredentials();
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", credentials, &port_);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    if (!server_ || port_ == 0) throw std::runtime_error("fake CA server: could not listen on 127.0.0.1");
+}
+
+FakeCaServer::~FakeCaServer() {
+    // Handlers blocked in wait_for_client_cancel see the cancellation this deadline causes.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_->Wait();
+}
+
+void FakeCaServer::set_handler(CaHandler handler) { service_->set_handler(std::move(handler)); }
+
+std::vector<SeenCall> FakeCaServer::seen() const { return service_->seen(); }
+
+bool wait_for_client_cancel(grpc::ServerContext& context, std::chrono::milliseconds limit) {
+    // The sync API offers no notification; polling is fine on a test server thread.
+    auto const until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        if (context.IsCancelled()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return context.IsCancelled();
+}
+
+CaHandler answer_with(std::vector<std::string> chain) {
+    return [chain = std::move(chain)](grpc::ServerContext&, CaRequest const&, CaResponse& response) {
+        for (auto const& element : chain) response.add_cert_chain(element);
+        return grpc::Status::OK;
+    };
+}
+
+std::string closed_loopback_address() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket() failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("bind() on 127.0.0.1 failed");
+    }
+    ::close(fd);  // never listened: connecting gets ECONNREFUSED
+    return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+}
+
+}  // namespace gic::test
