@@ -86,10 +86,13 @@ Error HttpsConnection::failure(std::string const& what, boost::system::error_cod
     return make_error(what + " " + server_, ec.message());
 }
 
+// Called after a failed operation, once the connection is closed: the caller must close it
+// before this co_await, because once the coroutine is cancelled Asio makes every co_await
+// (this one included) throw operation_aborted.
 asio::awaitable<void> HttpsConnection::throw_if_cancelled(boost::system::error_code const& ec) {
+    if (ec == asio::error::operation_aborted) throw boost::system::system_error(asio::error::operation_aborted);
     auto const state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none || ec == asio::error::operation_aborted) {
-        close();
+    if (state.cancelled() != asio::cancellation_type::none) {
         throw boost::system::system_error(asio::error::operation_aborted);
     }
 }
@@ -116,6 +119,7 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
         tcp::resolver resolver(executor_);
         auto [ec, results] = co_await resolver.async_resolve(host_, port_, as_tuple(use_awaitable));
         if (ec) {
+            close();
             co_await throw_if_cancelled(ec);
             co_return make_error("resolving the host of " + server_, ec.message());
         }
@@ -137,15 +141,16 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
     auto [connect_ec, endpoint] = co_await tcp_layer.async_connect(endpoints, as_tuple(use_awaitable));
     (void)endpoint;
     if (connect_ec) {
-        co_await throw_if_cancelled(connect_ec);
         close();
+        co_await throw_if_cancelled(connect_ec);
         co_return failure("connecting to", connect_ec);
     }
 
     auto [handshake_ec] = co_await stream_->async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
     if (handshake_ec) {
+        long const verify = SSL_get_verify_result(ssl);  // before close(): the SSL object goes with the stream
+        close();
         co_await throw_if_cancelled(handshake_ec);
-        long const verify = SSL_get_verify_result(ssl);
         Error error = failure("TLS handshake with", handshake_ec);
         if (verify != X509_V_OK) {
             error = make_error("TLS handshake with " + server_,
@@ -153,7 +158,6 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
                                    " (verifying " + (verify_ip_ ? "IP address " : "name ") + verify_name_ +
                                    " against the configured CA)");
         }
-        close();
         co_return error;
     }
     co_return Result<void>{};
@@ -178,8 +182,8 @@ asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
         auto [write_ec, written] = co_await http::async_write(*stream_, request, as_tuple(use_awaitable));
         (void)written;
         if (write_ec) {
-            co_await throw_if_cancelled(write_ec);
             close();
+            co_await throw_if_cancelled(write_ec);
             if (reused && idempotent && attempt == 0 && write_ec != beast::error::timeout) continue;
             co_return failure("sending the request to", write_ec);
         }
@@ -190,12 +194,12 @@ asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
         auto [read_ec, read] = co_await http::async_read(*stream_, buffer_, parser, as_tuple(use_awaitable));
         (void)read;
         if (read_ec) {
+            close();
             co_await throw_if_cancelled(read_ec);
             bool const closed_by_server = read_ec == http::error::end_of_stream || read_ec == asio::error::eof ||
                                           read_ec == asio::error::connection_reset ||
                                           read_ec == ssl::error::stream_truncated;
             bool const nothing_received = !parser.got_some();
-            close();
             if (reused && idempotent && attempt == 0 && closed_by_server && nothing_received) continue;
             co_return failure("reading the response from", read_ec);
         }

@@ -1,0 +1,95 @@
+#include "test_https_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/ssl.h>
+
+namespace gic::kube::test {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+
+HttpResponse json_response(int status, std::string body) {
+    HttpResponse response(static_cast<http::status>(status), 11);
+    response.set(http::field::content_type, "application/json");
+    response.body() = std::move(body);
+    return response;
+}
+
+TestHttpsServer::TestHttpsServer(asio::io_context& io, std::string const& cert_pem, std::string const& key_pem,
+                                 Handler handler, std::string const& client_ca_pem)
+    : io_(io), ssl_(asio::ssl::context::tls_server), acceptor_(io), handler_(std::move(handler)) {
+    ssl_.use_certificate_chain(asio::buffer(cert_pem));
+    ssl_.use_private_key(asio::buffer(key_pem), asio::ssl::context::pem);
+    if (!client_ca_pem.empty()) {
+        ssl_.add_certificate_authority(asio::buffer(client_ca_pem));
+        ssl_.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    }
+    tcp::endpoint const endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+TestHttpsServer::~TestHttpsServer() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+}
+
+asio::awaitable<void> TestHttpsServer::accept_loop() {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor_.async_accept(as_tuple(use_awaitable));
+        if (ec) co_return;
+        asio::co_spawn(io_, session(std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> TestHttpsServer::session(tcp::socket socket) {
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), ssl_);
+    ++connections_;
+    auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+    if (handshake_ec) {
+        ++handshake_failures_;
+        co_return;
+    }
+    char const* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    last_sni_ = sni ? sni : "";
+    boost::beast::flat_buffer buffer;
+    for (;;) {
+        HttpRequest request;
+        auto [read_ec, read] = co_await http::async_read(stream, buffer, request, as_tuple(use_awaitable));
+        if (read_ec) co_return;
+        requests_.push_back(request);
+        auto response = handler_(request);
+        if (!response) {
+            // Never answer; the client's deadline or cancellation ends this.
+            asio::steady_timer forever(io_, asio::steady_timer::time_point::max());
+            co_await forever.async_wait(as_tuple(use_awaitable));
+            co_return;
+        }
+        if (!request.keep_alive()) response->keep_alive(false);
+        response->prepare_payload();
+        auto [write_ec, written] = co_await http::async_write(stream, *response, as_tuple(use_awaitable));
+        if (write_ec || !response->keep_alive()) {
+            boost::system::error_code ignored;
+            stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+            co_return;
+        }
+    }
+}
+
+}  // namespace gic::kube::test
