@@ -267,6 +267,18 @@ BOOST_AUTO_TEST_CASE(connection_close_from_server_reconnects) {
     BOOST_TEST(srv->connections() == 2);
 }
 
+BOOST_AUTO_TEST_CASE(idle_connection_closed_by_the_server_is_replaced) {
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); });
+    srv->drop_after_response = true;
+    Client client(io.get_executor(), config_for(srv->port()));
+    BOOST_TEST(run(client.get(secret_ref)).has_value());
+    // Not idempotent, so it must not be lost to the dead connection either.
+    BOOST_TEST(run(client.create(secret_ref, json::object{})).has_value());
+    BOOST_TEST(run(client.get(secret_ref)).has_value());
+    BOOST_TEST(srv->requests().size() == 3u);
+    BOOST_TEST(srv->connections() == 3);
+}
+
 BOOST_AUTO_TEST_CASE(unauthorized_rereads_the_token_file_once) {
     gic::test::TempDir dir;
     gic::test::write_file(dir.file("token"), "old");

@@ -84,7 +84,7 @@ asio::awaitable<void> TestHttpsServer::session(tcp::socket socket) {
         if (!request.keep_alive()) response->keep_alive(false);
         response->prepare_payload();
         auto [write_ec, written] = co_await http::async_write(stream, *response, as_tuple(use_awaitable));
-        if (write_ec || !response->keep_alive()) {
+        if (write_ec || !response->keep_alive() || drop_after_response) {
             boost::system::error_code ignored;
             stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
             co_return;

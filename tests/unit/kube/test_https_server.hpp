@@ -39,6 +39,10 @@ public:
     // The SNI of the latest handshake ("" when none was sent).
     std::string const& last_sni() const { return last_sni_; }
 
+    // Close each connection right after a response that promised keep-alive, as a server's
+    // idle timeout does.
+    bool drop_after_response = false;
+
 private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
