@@ -60,7 +60,9 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
         if (rec) break;
         Reply reply;
         try {
-            reply = co_await handle(std::string(req.method_string()), std::string(req.target()), req.body());
+            // Named locals: g++ 12 mishandles temporaries inside co_await expressions.
+            std::string method(req.method_string()), target(req.target()), body = req.body();
+            reply = co_await handle(std::move(method), std::move(target), std::move(body));
         } catch (std::exception const& e) {
             reply = error_reply(500, e.what());
         }

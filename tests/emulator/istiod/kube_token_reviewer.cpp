@@ -18,9 +18,12 @@ asio::awaitable<void> run_review(kube::Client& client, std::string token, std::v
     json::object body{{"apiVersion", "authentication.k8s.io/v1"},
                       {"kind", "TokenReview"},
                       {"spec", json::object{{"token", token}, {"audiences", std::move(aud)}}}};
+    // A named local, not a temporary in the co_await expression: g++ 12 destroys such temporaries
+    // twice inside coroutines.
+    kube::ResourceRef const ref{"authentication.k8s.io/v1", "tokenreviews", "", "", ""};
     TokenReviewResult result;
     try {
-        auto reply = co_await client.create(kube::ResourceRef{"authentication.k8s.io/v1", "tokenreviews", "", "", ""}, body);
+        auto reply = co_await client.create(ref, body);
         if (reply) result = parse_token_review(*reply);
         else result.api_error = reply.error().describe();
     } catch (std::exception const& e) {
