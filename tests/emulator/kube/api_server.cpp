@@ -42,7 +42,8 @@ void ApiServer::record(RequestInfo const& info, HttpRequest const& request, std:
               << (fault.empty() ? "" : " fault=" + fault) << std::endl;
     if (info.path.rfind(admin_prefix, 0) == 0) return;
     log_.add(RequestRecord{now_with_millis(), std::string(request.method_string()), info.verb, info.path, query, user,
-                           info.resource, info.subresource, info.namespace_, info.name, code, fault});
+                           info.resource, info.subresource, info.namespace_, info.name, code, fault,
+                           std::string(request[http::field::content_type])});
 }
 
 asio::awaitable<Reply> ApiServer::handle(HttpRequest const& request, PeerCertificate const& peer) {

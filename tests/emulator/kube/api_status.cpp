@@ -54,7 +54,7 @@ json::object ApiError::to_status() const {
     json::object d = details;
     if (retry_after_seconds && *retry_after_seconds > 0) d["retryAfterSeconds"] = *retry_after_seconds;
     if (!d.empty()) s["details"] = std::move(d);
-    s["code"] = code;
+    s["code"] = static_cast<std::int64_t>(code);
     return s;
 }
 

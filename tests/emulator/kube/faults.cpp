@@ -22,7 +22,7 @@ bool Fault::matches(RequestInfo const& info) const {
 }
 
 json::object Fault::to_json() const {
-    json::object o{{"id", id}, {"status", status}, {"count", count}, {"delayMs", delay_ms}, {"drop", drop}};
+    json::object o{{"id", id}, {"status", static_cast<std::int64_t>(status)}, {"count", count}, {"delayMs", delay_ms}, {"drop", drop}};
     if (verb) o["verb"] = *verb;
     if (resource) o["resource"] = *resource;
     if (namespace_) o["namespace"] = *namespace_;
@@ -123,10 +123,11 @@ json::array RequestLog::to_json() const {
     json::array a;
     for (auto const& r : records_) {
         json::object o{{"time", r.time},     {"method", r.method}, {"verb", r.verb}, {"path", r.path},
-                       {"query", r.query},   {"user", r.user},     {"code", r.code}, {"resource", r.resource},
+                       {"query", r.query},   {"user", r.user},     {"code", static_cast<std::int64_t>(r.code)}, {"resource", r.resource},
                        {"namespace", r.namespace_}, {"name", r.name}};
         if (!r.subresource.empty()) o["subresource"] = r.subresource;
         if (!r.fault.empty()) o["fault"] = r.fault;
+        if (!r.content_type.empty()) o["contentType"] = r.content_type;
         a.push_back(std::move(o));
     }
     return a;

@@ -53,6 +53,7 @@ struct RequestRecord {
     std::string resource, subresource, namespace_, name;
     unsigned code = 0;  // 0 when the connection was dropped
     std::string fault;  // "" or the id of the fault that fired
+    std::string content_type;  // of the request body ("" without one)
 };
 
 class RequestLog {
