@@ -32,11 +32,11 @@ asio::awaitable<void> ConfigMapPublisher::retry(std::string ns, std::string root
         timer.expires_after(std::chrono::seconds(1));
         co_await timer.async_wait(asio::use_awaitable);
         if (generation != generation_) break;
-        if (co_await publish_one(ns, root_bundle)) break;
+        if (co_await publish_one(ns, root_bundle, true)) break;
     }
 }
 
-asio::awaitable<bool> ConfigMapPublisher::publish_one(std::string ns, std::string root_bundle) {
+asio::awaitable<bool> ConfigMapPublisher::publish_one(std::string ns, std::string root_bundle, bool quiet) {
     kube::ResourceRef ref{"v1", "configmaps", ns, kName, ""};
     try {
         auto current = co_await client_.get(ref);
@@ -57,11 +57,12 @@ asio::awaitable<bool> ConfigMapPublisher::publish_one(std::string ns, std::strin
             written = co_await client_.create(ref, cm);
         }
         if (!written) {
-            log_("publishing ConfigMap " + std::string(kName) + " in " + ns + " failed: " + written.error().describe());
+            if (!quiet) log_("publishing ConfigMap " + std::string(kName) + " in " + ns + " failed (retrying every second): " +
+                             written.error().describe());
             co_return false;
         }
     } catch (std::exception const& e) {
-        log_("publishing ConfigMap " + std::string(kName) + " in " + ns + " failed: " + e.what());
+        if (!quiet) log_("publishing ConfigMap " + std::string(kName) + " in " + ns + " failed: " + e.what());
         co_return false;
     }
     log_("published ConfigMap " + std::string(kName) + " in " + ns);

@@ -28,7 +28,8 @@ public:
     std::vector<std::string> const& namespaces() const { return namespaces_; }
 
 private:
-    boost::asio::awaitable<bool> publish_one(std::string ns, std::string root_bundle);
+    // `quiet`: background retries log only their success, not every failure.
+    boost::asio::awaitable<bool> publish_one(std::string ns, std::string root_bundle, bool quiet = false);
     boost::asio::awaitable<void> retry(std::string ns, std::string root_bundle, std::uint64_t generation);
 
     kube::Client& client_;
