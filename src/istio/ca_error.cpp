@@ -104,7 +104,7 @@ std::string hint(CaError const& e) {
         case grpc::StatusCode::CANCELLED: return "the call was cancelled (shutdown or lost leadership)";
         case grpc::StatusCode::INTERNAL:
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
-        case grpc::StatusCode::ABORTED: return "the CA reported a transient failure; retrying";
+        case grpc::StatusCode::ABORTED: return "a transient failure on the CA side (worth retrying with backoff)";
         case grpc::StatusCode::UNIMPLEMENTED:
             return "the server does not serve istio.v1.auth.IstioCertificateService (is the CA server enabled and "
                    "--ca-address istiod's :15012 port?)";
