@@ -2,8 +2,10 @@
 // One io_context, one thread of ours; everything else is a coroutine on it.
 
 #include "agent/options.hpp"
+#include "agent/run_continuous.hpp"
 #include "agent/run_once.hpp"
 #include "build_info.hpp"
+#include "observe/grpc_log.hpp"
 #include "observe/log.hpp"
 #include "util/error.hpp"
 
@@ -46,8 +48,7 @@ int main(int argc, char* argv[]) {
     observe::parse_level(options.log_level, level);
     observe::init_logging(level, options.log_format == agent::LogFormat::json ? observe::Format::json
                                                                               : observe::Format::text);
-    if (!options.once)
-        return fail(2, "continuous mode is not available in this build; run with --once");
+    observe::route_grpc_logs(level);
 
     boost::asio::io_context io(1);
     boost::asio::cancellation_signal stop;
@@ -61,25 +62,35 @@ int main(int argc, char* argv[]) {
 
     int exit_code = 1;
     std::string config_error;
-    boost::asio::co_spawn(io, agent::run_once(options),
-                          boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, int rc) {
-                              signals.cancel();
-                              if (!e) {
-                                  exit_code = rc;
-                                  return;
-                              }
-                              try {
-                                  std::rethrow_exception(e);
-                              } catch (ConfigError const& ce) {
-                                  config_error = ce.what();
-                                  exit_code = 2;
-                              } catch (std::exception const& ex) {
-                                  exit_code = 1;
-                                  if (!interrupted) std::cerr << "gen-istio-cert: " << ex.what() << "\n";
-                              }
-                          }));
+    auto on_exit = [&](std::exception_ptr e, int rc) {
+        signals.cancel();
+        if (!e) {
+            exit_code = rc;
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (ConfigError const& ce) {
+            config_error = ce.what();
+            exit_code = 2;
+        } catch (std::exception const& ex) {
+            exit_code = 1;
+            if (!interrupted) std::cerr << "gen-istio-cert: " << ex.what() << "\n";
+        }
+    };
+    if (options.once) {
+        boost::asio::co_spawn(io, agent::run_once(options), boost::asio::bind_cancellation_slot(stop.slot(), on_exit));
+    } else {
+        boost::asio::co_spawn(io, agent::run_continuous(options),
+                              boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) { on_exit(e, 1); }));
+    }
     io.run();
     if (!config_error.empty()) return fail(2, config_error);
-    if (interrupted) return fail(1, "interrupted before the certificate was written");
+    if (interrupted) {
+        // A signal is the normal way to stop the sidecar; for --once it means nothing was written.
+        if (options.once) return fail(1, "interrupted before the certificate was written");
+        observe::log_info("agent", "stopped");
+        return 0;
+    }
     return exit_code;
 }

@@ -16,18 +16,22 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
     auto const spiffe_id = params.identity.spiffe_id();
     auto key = pki::PrivateKey::generate(params.algorithm);
     auto csr = pki::make_csr_pem(key, spiffe_id);
-    if (!csr) co_return IssueError{wrap_error("building the CSR for " + spiffe_id, csr.error()), false};
+    if (!csr) co_return IssueError{wrap_error("building the CSR for " + spiffe_id, csr.error()), IssueFailure::local};
 
     util::Backoff backoff(backoff_policy);
     for (int attempt = 1;; ++attempt) {
         auto token = token_reader();
-        if (!token) co_return IssueError{token.error(), true};
+        if (!token) co_return IssueError{token.error(), IssueFailure::local};
         istio::CertificateRequest request{*csr, params.ttl, std::move(*token)};
         auto response = co_await ca.create_certificate(request);
         if (!response) {
             auto const& ca_error = response.error();
-            if (!ca_error.is_retriable() || attempt >= attempts)
-                co_return IssueError{make_error(ca_error.describe()), ca_error.is_retriable()};
+            if (!ca_error.is_retriable() || attempt >= attempts) {
+                auto kind = ca_error.is_retriable()                                   ? IssueFailure::ca_retriable
+                            : ca_error.code == grpc::StatusCode::UNAUTHENTICATED ? IssueFailure::unauthenticated
+                                                                                 : IssueFailure::ca_rejected;
+                co_return IssueError{make_error(ca_error.describe()), kind};
+            }
             auto delay = backoff.next();
             observe::log_warning("issuer", "CA call failed; retrying",
                                  {{"identity", spiffe_id},
@@ -43,12 +47,12 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
         if (!chain)
             co_return IssueError{make_error("the CA at " + ca.config().address + " returned an unusable chain",
                                             chain.error().message + "; nothing was written"),
-                                 false};
+                                 IssueFailure::invalid_response};
         auto valid = pki::validate_issued(*chain, key, spiffe_id, params.trusted_roots, received_at);
         if (!valid)
             co_return IssueError{make_error("the certificate from the CA at " + ca.config().address + " failed validation",
                                             valid.error().message + "; nothing was written"),
-                                 false};
+                                 IssueFailure::invalid_response};
         co_return IssueResult{KeyedChain{std::move(*chain), std::move(key)}, received_at};
     }
 }

@@ -30,9 +30,17 @@ struct IssueResult {
     std::chrono::system_clock::time_point received_at;  // Istio's rotation math uses the receive time
 };
 
+enum class IssueFailure {
+    local,            // reading the token, building the CSR
+    ca_retriable,     // UNAVAILABLE, INTERNAL, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED
+    unauthenticated,  // the token was refused (audience, expiry, cluster name)
+    ca_rejected,      // INVALID_ARGUMENT and other non-retriable statuses: a configuration problem
+    invalid_response, // the CA answered with something that fails validation
+};
+
 struct IssueError {
     Error error;
-    bool retriable = false;  // a CA status worth retrying (the caller decides how long)
+    IssueFailure kind = IssueFailure::local;
 };
 
 template <class T>

@@ -1,18 +1,16 @@
 #include "agent/run_once.hpp"
 
-#include "agent/input_files.hpp"
+#include "agent/certificate_store.hpp"
 #include "agent/issuer.hpp"
-#include "agent/output_dir.hpp"
-#include "agent/secret_writer.hpp"
 #include "agent/startup.hpp"
-#include "istio/ca_client.hpp"
-#include "kube/client.hpp"
+#include "agent/startup_inputs.hpp"
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
 #include <boost/asio/this_coro.hpp>
 
 #include <iostream>
+#include <memory>
 
 namespace gic::agent {
 namespace {
@@ -20,12 +18,6 @@ namespace {
 // pilot-agent's retry interceptor: 5 attempts, 100/200/400/800 ms, +-10 %.
 constexpr int once_attempts = 5;
 constexpr util::BackoffPolicy once_backoff{std::chrono::milliseconds(100), 2.0, std::chrono::milliseconds(800), 0.1};
-
-template <class T>
-T or_config_error(Result<T> r) {
-    if (!r) throw ConfigError(r.error().message);
-    return std::move(*r);
-}
 
 std::string outcome_word(WriteOutcome o) {
     switch (o) {
@@ -36,66 +28,58 @@ std::string outcome_word(WriteOutcome o) {
     return "";
 }
 
+int fail(std::string const& message) {
+    std::cerr << "gen-istio-cert: " << message << "\n";
+    return 1;
+}
+
 }  // namespace
 
 boost::asio::awaitable<int> run_once(Options options) {
     auto executor = co_await boost::asio::this_coro::executor;
-    auto const token_what = std::string("Istio token (--istio-token-path)");
+    auto inputs = load_startup_inputs(options);
+    auto const spiffe_id = inputs.identity.spiffe_id();
 
-    // Startup checks: every input is read once before anything goes on the wire.
-    auto token = or_config_error(read_token_file(options.istio_token_path, token_what));
-    auto identity = or_config_error(resolve_identity(options, token));
-    auto roots = or_config_error(read_root_bundle(options.root_cert_path));
-    std::optional<kube::RestConfig> kube_config;
-    SecretTarget target;
+    istio::CaClient ca(executor, ca_client_config(options, inputs.roots));
+    std::unique_ptr<kube::Client> client;
+    std::unique_ptr<CertificateStore> store;
     if (options.output_dir.empty()) {
-        kube_config = or_config_error(select_kube_config(options));
-        target = {options.output_secret_namespace.empty() ? identity.namespace_ : options.output_secret_namespace,
-                  options.output_secret};
+        client = std::make_unique<kube::Client>(executor, *inputs.kube_config);
+        store = std::make_unique<SecretStore>(*client, inputs.target);
+    } else {
+        store = std::make_unique<DirectoryStore>(options.output_dir);
     }
-    auto const spiffe_id = identity.spiffe_id();
 
-    istio::CaClient ca(executor, istio::CaClientConfig{options.ca_address, effective_ca_tls_server_name(options), roots.pem,
-                                                       options.cluster_name, options.ca_call_timeout});
     observe::log_info("issuer", "requesting certificate",
                       {{"identity", spiffe_id},
                        {"ca", options.ca_address},
                        {"key_algorithm", std::string(pki::key_algorithm_name(options.key_algorithm))}});
-    auto token_reader = [&] { return read_token_file(options.istio_token_path, token_what); };
-    auto issued = co_await issue_certificate(ca, IssueParams{identity, options.key_algorithm, options.cert_ttl, roots.certs},
-                                             token_reader, once_attempts, once_backoff);
-    if (!issued) {
-        std::cerr << "gen-istio-cert: " << issued.error().error.message << "\n";
-        co_return 1;
-    }
+    auto token_reader = [&] { return read_istio_token(options); };
+    // Arguments are named: g++ 12 mishandles braced temporaries inside a co_await expression.
+    IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs};
+    auto issued = co_await issue_certificate(ca, params, token_reader, once_attempts, once_backoff);
+    if (!issued) co_return fail(issued.error().error.message);
+
     auto const& leaf = issued->issued.chain.leaf();
-    auto summary = "issued " + spiffe_id + " serial=" + leaf.serial_hex() + " not-after=" + util::format_rfc3339(leaf.not_after());
-
-    if (!options.output_dir.empty()) {
-        auto written = write_output_dir(options.output_dir, issued->issued.material());
-        if (!written) {
-            std::cerr << "gen-istio-cert: " << written.error().message << "\n";
-            co_return 1;
-        }
-        std::cout << summary << " written to " << options.output_dir << " (tls.crt, tls.key, ca.crt)\n"
-                  << "  try: curl --cert " << options.output_dir << "/tls.crt --key " << options.output_dir
-                  << "/tls.key --cacert " << options.output_dir << "/ca.crt https://<mesh-service>\n";
-        co_return 0;
-    }
-
-    kube::Client client(executor, *kube_config);
-    auto outcome = co_await write_tls_secret(client, target, issued->issued,
-                                             SecretWriteContext{spiffe_id, roots.certs, replica_name()});
-    if (!outcome) {
-        std::cerr << "gen-istio-cert: " << outcome.error().message << "\n";
-        co_return 1;
-    }
+    SecretWriteContext const write_context{spiffe_id, inputs.roots.certs, replica_name()};
+    auto outcome = co_await store->write(issued->issued, write_context);
+    if (!outcome) co_return fail(outcome.error().message);
     if (*outcome == WriteOutcome::kept_newer) {
-        std::cout << "Secret " << target.display() << " already holds a newer valid certificate for " << spiffe_id
+        std::cout << store->describe() << " already holds a newer valid certificate for " << spiffe_id
                   << "; it was kept (issued serial=" << leaf.serial_hex() << " was discarded)\n";
         co_return 0;
     }
-    std::cout << summary << " written to Secret " << target.display() << " (" << outcome_word(*outcome) << ")\n";
+    std::cout << "issued " << spiffe_id << " serial=" << leaf.serial_hex()
+              << " not-after=" << util::format_rfc3339(leaf.not_after()) << " written to ";
+    if (options.output_dir.empty()) {
+        std::cout << store->describe() << " (" << outcome_word(*outcome) << ")\n";
+    } else {
+        auto const& dir = options.output_dir;
+        std::cout << dir << " (tls.crt, tls.key, ca.crt)\n"
+                  << "  inspect: openssl x509 -in " << dir << "/tls.crt -noout -text\n"
+                  << "  connect: openssl s_client -connect <mesh-service>:<port> -alpn istio -cert " << dir
+                  << "/tls.crt -key " << dir << "/tls.key -CAfile " << dir << "/ca.crt\n";
+    }
     co_return 0;
 }
 

@@ -44,7 +44,8 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& clie
     for (int attempt = 1; attempt <= max_conflict_attempts; ++attempt) {
         auto got = co_await client.get(ref);
         if (!got && got.error().is_not_found()) {
-            auto created = co_await client.create(ref, make_tls_secret(target.namespace_, target.name, material, annotations));
+            auto const fresh = make_tls_secret(target.namespace_, target.name, material, annotations);
+            auto created = co_await client.create(ref, fresh);
             if (created) co_return WriteOutcome::created;
             if (created.error().is_already_exists()) {
                 observe::log_info("secret", "Secret appeared while creating it; re-reading", {{"secret", target.display()}});

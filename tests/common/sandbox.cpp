@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <stdexcept>
@@ -66,8 +67,10 @@ std::vector<std::string> Sandbox::agent_args() const {
 
 ProcessResult Sandbox::run_agent(std::vector<std::string> const& extra, std::chrono::milliseconds timeout) const {
     std::vector<std::string> argv{agent_binary()};
+    // A flag given in `extra` replaces the sandbox's own value for it.
     auto args = agent_args();
-    argv.insert(argv.end(), args.begin(), args.end());
+    for (std::size_t i = 0; i + 1 < args.size(); i += 2)
+        if (std::find(extra.begin(), extra.end(), args[i]) == extra.end()) argv.insert(argv.end(), {args[i], args[i + 1]});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run_process(argv, timeout, {"POD_NAME=gateway-0"});
 }

@@ -38,7 +38,7 @@ public:
 
     // The agent's flags for the sandbox's service account (sidecar-like mounts, kubeconfig auth).
     std::vector<std::string> agent_args() const;
-    // Runs gen-istio-cert with agent_args() followed by `extra`.
+    // Runs gen-istio-cert with agent_args() (minus the flags that `extra` sets) followed by `extra`.
     ProcessResult run_agent(std::vector<std::string> const& extra, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
     // kubectl with the admin kubeconfig and a private cache dir.

@@ -177,11 +177,18 @@ BOOST_AUTO_TEST_CASE(a_bad_chain_never_replaces_a_good_secret) {
     Sandbox sb;
     BOOST_TEST_REQUIRE(sb.run_agent({"--once"}).exit_code == 0);
     auto good = sb.get_json("secret", "istio-certs", "envoy-gateway-system");
-    for (auto mode : {"wrong-identity", "wrong-key", "expired", "short-chain", "untrusted-chain"}) {
-        sb.istiod_fault(std::string(R"({"mode":")") + mode + R"(","count":100})");
+    std::vector<std::pair<std::string, std::string>> modes{
+        {"wrong-identity", "leaf identity is"},
+        {"wrong-key", "does not match"},
+        {"expired", "expired"},
+        {"short-chain", "invalid empty CertChain"},
+        {"untrusted-chain", "does not verify against the root bundle"},
+    };
+    for (auto const& [mode, reason] : modes) {
+        sb.istiod_fault(R"({"mode":")" + mode + R"(","count":100})");
         auto r = sb.run_agent({"--once"});
         BOOST_TEST(r.exit_code == 1, mode << ": " << r.err);
-        BOOST_TEST(r.err.find("nothing was written") != std::string::npos, mode << ": " << r.err);
+        BOOST_TEST(r.err.find(reason) != std::string::npos, mode << ": " << r.err);
         sb.clear_istiod_faults();
     }
     auto after = sb.get_json("secret", "istio-certs", "envoy-gateway-system");
@@ -235,9 +242,11 @@ BOOST_AUTO_TEST_CASE(unauthorized_api_credentials_are_reported) {
     bad += server + "\n    certificate-authority: " + sb.kube_dir() + "/ca.crt\nusers:\n- name: u\n  user:\n    tokenFile: " +
            tmp.file("bad-token") + "\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n";
     write_file(tmp.file("kubeconfig"), bad);
-    auto r = sb.run_agent({"--once", "--kubeconfig", tmp.file("kubeconfig")});
+    auto r = run_process({agent_binary(), "--once", "--ca-address", sb.ca_address(), "--root-cert-path", sb.root_cert(),
+                          "--istio-token-path", sb.sa_dir() + "/istio-token", "--kubeconfig", tmp.file("kubeconfig")});
     BOOST_TEST(r.exit_code == 1);
     BOOST_TEST(r.err.find("unauthorized") != std::string::npos, r.err);
+    BOOST_TEST(r.err.find(tmp.file("kubeconfig")) != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(conflicts_are_retried) {

@@ -1,0 +1,51 @@
+#pragma once
+// Where the certificate lives: the output Secret, or --output-dir. The Rotator and --once talk to
+// this interface only.
+
+#include "agent/secret_writer.hpp"
+#include "agent/tls_material.hpp"
+#include "kube/client.hpp"
+#include "util/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+namespace gic::agent {
+
+class CertificateStore {
+public:
+    virtual ~CertificateStore() = default;
+    // What is stored now; nullopt when nothing is (no Secret, or no files).
+    virtual boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read() = 0;
+    // Writes `issued` unless a newer valid certificate is already stored.
+    virtual boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) = 0;
+    // "Secret ns/name" or "directory /path", for logs and summaries.
+    virtual std::string describe() const = 0;
+};
+
+class SecretStore final : public CertificateStore {
+public:
+    SecretStore(kube::Client& client, SecretTarget target) : client_(client), target_(std::move(target)) {}
+    boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read() override;
+    boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override;
+    std::string describe() const override { return "Secret " + target_.display(); }
+
+private:
+    kube::Client& client_;
+    SecretTarget target_;
+};
+
+class DirectoryStore final : public CertificateStore {
+public:
+    explicit DirectoryStore(std::string directory) : directory_(std::move(directory)) {}
+    boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read() override;
+    boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override;
+    std::string describe() const override { return "directory " + directory_; }
+
+private:
+    std::string directory_;
+};
+
+}  // namespace gic::agent

@@ -1,0 +1,196 @@
+#include "agent/rotator.hpp"
+
+#include "observe/log.hpp"
+#include "util/time_format.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace gic::agent {
+namespace {
+
+constexpr char const* component = "rotator";
+
+std::string outcome_word(WriteOutcome o) {
+    switch (o) {
+        case WriteOutcome::created: return "created";
+        case WriteOutcome::updated: return "updated";
+        case WriteOutcome::kept_newer: return "kept-newer";
+    }
+    return "";
+}
+
+std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
+
+// Roots compare by content, not by PEM formatting.
+bool same_roots(std::vector<pki::Certificate> const& a, std::vector<pki::Certificate> const& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].fingerprint_sha256() != b[i].fingerprint_sha256()) return false;
+    return true;
+}
+
+}  // namespace
+
+Rotator::Rotator(boost::asio::any_io_executor executor, RotatorConfig config, istio::CaClient& ca, RootBundleSource& roots,
+                 CertificateStore& store, std::function<Result<std::string>()> token_reader)
+    : config_(std::move(config)),
+      ca_(ca),
+      roots_(roots),
+      store_(store),
+      token_reader_(std::move(token_reader)),
+      schedule_(config_.renewal),
+      backoff_(config_.backoff),
+      wake_timer_(executor) {}
+
+void Rotator::roots_changed() {
+    roots_changed_ = true;
+    wake_timer_.cancel();
+}
+
+boost::asio::awaitable<Rotator::Wake> Rotator::sleep_for(std::chrono::milliseconds d) {
+    if (roots_changed_) {
+        roots_changed_ = false;
+        co_return Wake::roots;
+    }
+    wake_timer_.expires_after(d);
+    // An error here is the cancel() of roots_changed() or our own cancellation; the latter makes
+    // the next co_await throw, which ends run().
+    co_await wake_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (roots_changed_) {
+        roots_changed_ = false;
+        co_return Wake::roots;
+    }
+    co_return Wake::timer;
+}
+
+boost::asio::awaitable<void> Rotator::run() {
+    auto const spiffe_id = config_.identity.spiffe_id();
+    observe::log_info(component, "started", {{"identity", spiffe_id}, {"store", store_.describe()}});
+    for (;;) {
+        auto due = co_await reconcile();
+        for (;;) {
+            auto now = std::chrono::system_clock::now();
+            if (due <= now) break;
+            if (co_await sleep_for(sleep_before_renewal(due, now, config_.max_sleep)) == Wake::roots) {
+                observe::log_info(component, "root bundle changed; checking the stored certificate",
+                                  {{"identity", spiffe_id}, {"roots", roots_.path()}});
+                break;
+            }
+        }
+    }
+}
+
+boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::reconcile() {
+    auto const spiffe_id = config_.identity.spiffe_id();
+    auto const now = std::chrono::system_clock::now();
+    auto stored = co_await store_.read();
+    if (!stored) {
+        auto delay = backoff_.next();
+        observe::log_error(component, "cannot read the stored certificate; retrying",
+                           {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", stored.error().message}});
+        co_return now + delay;
+    }
+    if (*stored) {
+        auto parsed = parse_tls_material(**stored);
+        if (!parsed) {
+            observe::log_info(component, "stored material cannot be reused; issuing",
+                              {{"identity", spiffe_id}, {"store", store_.describe()}, {"reason", parsed.error().message}});
+        } else if (auto valid = check_stored(*parsed, spiffe_id, roots_.current().certs, now); !valid) {
+            observe::log_info(component, "stored certificate cannot be reused; issuing",
+                              {{"identity", spiffe_id}, {"store", store_.describe()}, {"reason", valid.error().message}});
+        } else {
+            auto const& leaf = parsed->chain.leaf();
+            if (leaf.serial_hex() != scheduled_serial_) {
+                scheduled_serial_ = leaf.serial_hex();
+                scheduled_due_ = schedule_.renew_at(
+                    RenewalSchedule::created_from_not_before(leaf.not_before(), leaf.not_after()), leaf.not_after());
+            }
+            if (scheduled_due_ > now) {
+                if (!same_roots(parsed->chain.roots, roots_.current().certs)) {
+                    KeyedChain refreshed{pki::IssuedChain{parsed->chain.chain, roots_.current().certs}, parsed->key};
+                    observe::log_info(component, "updating ca.crt to the current root bundle",
+                                      {{"identity", spiffe_id}, {"store", store_.describe()}});
+                    if (!co_await write_with_retries(refreshed, "root bundle update")) co_return now;
+                }
+                backoff_.reset();
+                observe::log_info(component, "stored certificate is valid; renewal scheduled",
+                                  {{"identity", spiffe_id},
+                                   {"store", store_.describe()},
+                                   {"serial", leaf.serial_hex()},
+                                   {"not_after", util::format_rfc3339(leaf.not_after())},
+                                   {"renew_at", util::format_rfc3339(scheduled_due_)}});
+                co_return scheduled_due_;
+            }
+            observe::log_info(component, "stored certificate is due for renewal",
+                              {{"identity", spiffe_id}, {"serial", leaf.serial_hex()}});
+        }
+    }
+    co_return co_await issue_and_write();
+}
+
+boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and_write() {
+    auto const spiffe_id = config_.identity.spiffe_id();
+    for (;;) {
+        IssueParams const params{config_.identity, config_.algorithm, config_.ttl, roots_.current().certs};
+        auto issued = co_await issue_certificate(ca_, params, token_reader_, 1, config_.backoff);
+        if (!issued) {
+            auto const& failure = issued.error();
+            auto delay = failure.kind == IssueFailure::ca_rejected ? config_.rejected_retry : backoff_.next();
+            // pilot-agent rebuilds its connection after any CA error; a rotated root or a restarted
+            // istiod is picked up this way even without a file event.
+            if (failure.kind != IssueFailure::local) ca_.rebuild_channel(roots_.current().pem);
+            observe::log_error(component, "issuing failed; the stored certificate is kept",
+                               {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", failure.error.message}});
+            co_await sleep_for(delay);
+            continue;
+        }
+        auto const& leaf = issued->issued.chain.leaf();
+        auto due = schedule_.renew_at(issued->received_at, leaf.not_after());
+        if (!co_await write_with_retries(issued->issued, "issued certificate")) continue;
+        backoff_.reset();
+        scheduled_serial_ = leaf.serial_hex();
+        scheduled_due_ = due;
+        observe::log_info(component, "certificate renewal scheduled",
+                          {{"identity", spiffe_id},
+                           {"serial", leaf.serial_hex()},
+                           {"not_after", util::format_rfc3339(leaf.not_after())},
+                           {"renew_at", util::format_rfc3339(due)}});
+        co_return due;
+    }
+}
+
+boost::asio::awaitable<bool> Rotator::write_with_retries(KeyedChain const& chain, char const* what) {
+    auto const spiffe_id = config_.identity.spiffe_id();
+    auto const& leaf = chain.chain.leaf();
+    SecretWriteContext const context{spiffe_id, roots_.current().certs, config_.writer};
+    for (;;) {
+        auto outcome = co_await store_.write(chain, context);
+        if (outcome) {
+            observe::log_info(component, *outcome == WriteOutcome::kept_newer
+                                             ? "a newer certificate is already stored; kept it"
+                                             : "certificate written",
+                              {{"identity", spiffe_id},
+                               {"store", store_.describe()},
+                               {"serial", leaf.serial_hex()},
+                               {"not_after", util::format_rfc3339(leaf.not_after())},
+                               {"result", outcome_word(*outcome)}});
+            co_return true;
+        }
+        // Keep trying to store this certificate while it is comfortably valid; after that a
+        // fresh one is better.
+        auto delay = backoff_.next();
+        auto now = std::chrono::system_clock::now();
+        auto life = leaf.not_after() - leaf.not_before();
+        if (now + delay > leaf.not_before() + life / 2) {
+            observe::log_error(component, std::string("giving up writing the ") + what + "; issuing a new one",
+                               {{"identity", spiffe_id}, {"error", outcome.error().message}});
+            co_return false;
+        }
+        observe::log_error(component, std::string("writing the ") + what + " failed; retrying",
+                           {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", outcome.error().message}});
+        co_await sleep_for(delay);
+    }
+}
+
+}  // namespace gic::agent

@@ -1,0 +1,79 @@
+#pragma once
+// Keeps one identity's certificate in its store, for as long as it runs:
+//   decide (reuse what is stored, or issue) -> issue -> validate -> write -> sleep until renewal.
+//
+// - On start it reads the store first: a valid certificate for the identity, with a matching key,
+//   chaining to the current roots and not yet due, is reused (no CA call, no write).
+// - Renewal at NotAfter - r * (NotAfter - receive time), r = --renew-ratio +- 0.01; each renewal
+//   uses a new key.
+// - Sleeps run on the steady clock but never longer than `max_sleep`, after which the schedule is
+//   recomputed from the wall-clock certificate times (suspend, clock jumps).
+// - Failures keep what is stored and retry with exponential backoff and jitter (500 ms .. 60 s);
+//   a configuration-like rejection (INVALID_ARGUMENT) retries slowly.
+// - roots_changed() wakes it: the stored chain is re-checked against the new bundle (reissued at
+//   once when it no longer verifies) and ca.crt is brought up to date.
+//
+// Per-Operation Cancellation: run() returns by exception (operation_aborted) when cancelled; a
+// cancelled rotator writes nothing after the cancellation point.
+
+#include "agent/certificate_store.hpp"
+#include "agent/identity.hpp"
+#include "agent/issuer.hpp"
+#include "agent/renewal_schedule.hpp"
+#include "agent/root_bundle_source.hpp"
+#include "istio/ca_client.hpp"
+#include "util/backoff.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace gic::agent {
+
+struct RotatorConfig {
+    WorkloadIdentity identity;
+    pki::KeyAlgorithm algorithm = pki::KeyAlgorithm::rsa2048;
+    std::chrono::seconds ttl{24 * 3600};
+    RenewalPolicy renewal;
+    std::string writer;  // replica identity recorded with each write
+    std::chrono::milliseconds max_sleep{std::chrono::minutes(5)};
+    util::BackoffPolicy backoff{std::chrono::milliseconds(500), 2.0, std::chrono::milliseconds(60'000), 0.2};
+    std::chrono::milliseconds rejected_retry{std::chrono::minutes(5)};
+};
+
+class Rotator {
+public:
+    Rotator(boost::asio::any_io_executor executor, RotatorConfig config, istio::CaClient& ca, RootBundleSource& roots,
+            CertificateStore& store, std::function<Result<std::string>()> token_reader);
+
+    boost::asio::awaitable<void> run();
+
+    // The root bundle changed: re-check what is stored at once.
+    void roots_changed();
+
+private:
+    enum class Wake { timer, roots };
+    boost::asio::awaitable<Wake> sleep_for(std::chrono::milliseconds d);
+    // One pass: returns when the next look is due.
+    boost::asio::awaitable<std::chrono::system_clock::time_point> reconcile();
+    boost::asio::awaitable<std::chrono::system_clock::time_point> issue_and_write();
+    boost::asio::awaitable<bool> write_with_retries(KeyedChain const& chain, char const* what);
+
+    RotatorConfig config_;
+    istio::CaClient& ca_;
+    RootBundleSource& roots_;
+    CertificateStore& store_;
+    std::function<Result<std::string>()> token_reader_;
+    RenewalSchedule schedule_;
+    util::Backoff backoff_;
+    boost::asio::steady_timer wake_timer_;
+    bool roots_changed_ = false;
+    // The renewal time is drawn once per certificate (by serial) so the jitter does not drift.
+    std::string scheduled_serial_;
+    std::chrono::system_clock::time_point scheduled_due_{};
+};
+
+}  // namespace gic::agent
