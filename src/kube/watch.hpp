@@ -1,0 +1,63 @@
+#pragma once
+// LIST and WATCH of one collection, as client-go's reflector uses them (kubernetes-api.md
+// section 5). A watch has a dedicated TLS connection (never the request/response one), sends
+// `watch=1&resourceVersion=RV&allowWatchBookmarks=true&timeoutSeconds=N` (plus fieldSelector), and
+// reads the chunked stream incrementally (events may be split across chunks; one JSON object per
+// line, each line capped in size). A read deadline of timeoutSeconds + `idle_grace` with no bytes
+// ends the stream with an error, so a half-open connection cannot hang the caller.
+//
+// Per-Operation Cancellation: next() supports terminal cancellation; the connection is closed.
+// Thread Safety: io_context thread only.
+
+#include "kube/api_error.hpp"
+#include "kube/client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gic::kube {
+
+enum class WatchEventType { added, modified, deleted, bookmark, error };
+
+struct WatchEvent {
+    WatchEventType type = WatchEventType::added;
+    boost::json::object object;  // for `error`, the Status object (code 410 = expired: relist)
+};
+
+struct ListOptions {
+    std::string field_selector;  // e.g. "metadata.name=gen-istio-cert"
+    std::string resource_version;  // "" = most recent (quorum read)
+};
+
+struct WatchOptions {
+    std::string field_selector;
+    std::string resource_version;              // events strictly after this version
+    std::chrono::seconds timeout_seconds{300};  // sent to the server; it ends the stream then
+    bool allow_bookmarks = true;
+    std::chrono::seconds idle_grace{30};        // extra time without bytes before we give up
+};
+
+class WatchStream {
+public:
+    virtual ~WatchStream() = default;
+    // The next event; nullopt when the server ended the stream normally (its timeout): re-watch
+    // from the last resourceVersion seen. An ApiError for transport failures, read deadline, or an
+    // HTTP error answer to the watch request (410 included).
+    virtual boost::asio::awaitable<ApiResult<std::optional<WatchEvent>>> next() = 0;
+};
+
+// The collection's list: the JSON List object (items, metadata.resourceVersion).
+boost::asio::awaitable<ApiResult<boost::json::object>> list(Client& client, ResourceRef const& collection,
+                                                             ListOptions const& options);
+
+// Opens a watch on `collection` (ref.name empty). The error covers the request itself (status,
+// connection); events come from the returned stream.
+boost::asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> watch(Client& client, ResourceRef const& collection,
+                                                                      WatchOptions const& options);
+
+}  // namespace gic::kube
