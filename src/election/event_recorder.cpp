@@ -1,0 +1,175 @@
+#include "election/event_recorder.hpp"
+
+#include "observe/log.hpp"
+#include "util/time_format.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdio>
+#include <deque>
+#include <random>
+
+namespace gic::election {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr char log_component[] = "events";
+
+std::string string_at(json::object const& o, char const* key) {
+    auto const* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string hex(std::uint64_t n) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(n));
+    return buf;
+}
+
+// client-go names an Event `<object>.<hex unix nanos>` and falls back to a random name when that
+// is not a valid object name (too long).
+std::string event_name(std::string const& object_name, std::chrono::system_clock::time_point now) {
+    auto const nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+    auto name = object_name + "." + hex(std::uint64_t(nanos));
+    if (!object_name.empty() && name.size() <= 253) return name;
+    std::random_device rd;
+    return hex((std::uint64_t(rd()) << 32) | rd()) + hex(std::uint64_t(nanos));
+}
+
+struct Pending {
+    std::string namespace_;
+    json::object body;
+    std::string what;  // "<reason> on <kind> <ns>/<name>" for logs
+};
+
+}  // namespace
+
+struct EventRecorder::State {
+    boost::asio::any_io_executor executor;
+    std::unique_ptr<kube::Client> client;
+    std::string component;
+    std::size_t capacity = 64;
+    std::deque<Pending> queue;
+    bool draining = false;
+    std::size_t posted = 0;
+    std::size_t failed = 0;
+};
+
+namespace {
+
+awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
+    while (!state->queue.empty()) {
+        auto pending = std::move(state->queue.front());
+        state->queue.pop_front();
+        kube::ResourceRef ref;
+        ref.group_version = "v1";
+        ref.resource = "events";
+        ref.namespace_ = pending.namespace_;
+        ref.name = std::string(pending.body.at("metadata").at("name").as_string());
+        try {
+            auto const created = co_await state->client->create(ref, pending.body);
+            if (created) {
+                ++state->posted;
+                observe::log_debug(log_component, "event recorded", {{"event", pending.what}});
+            } else {
+                ++state->failed;
+                observe::log_warning(log_component, "event not recorded",
+                                     {{"event", pending.what}, {"error", created.error().describe()}});
+            }
+        } catch (std::exception const& e) {
+            ++state->failed;
+            observe::log_warning(log_component, "event not recorded", {{"event", pending.what}, {"error", e.what()}});
+        }
+    }
+    state->draining = false;
+}
+
+}  // namespace
+
+ObjectReference reference_to(json::object const& object, std::string kind, std::string api_version) {
+    ObjectReference ref;
+    ref.kind = std::move(kind);
+    ref.api_version = std::move(api_version);
+    if (auto const* metadata = object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
+        auto const& m = metadata->as_object();
+        ref.namespace_ = string_at(m, "namespace");
+        ref.name = string_at(m, "name");
+        ref.uid = string_at(m, "uid");
+        ref.resource_version = string_at(m, "resourceVersion");
+    }
+    return ref;
+}
+
+json::object make_event(ObjectReference const& involved, std::string const& type, std::string const& reason,
+                        std::string const& message, std::string const& component,
+                        std::chrono::system_clock::time_point now) {
+    auto const namespace_ = involved.namespace_.empty() ? std::string("default") : involved.namespace_;
+    json::object event;
+    event["apiVersion"] = "v1";
+    event["kind"] = "Event";
+    json::object metadata;
+    metadata["name"] = event_name(involved.name, now);
+    metadata["namespace"] = namespace_;
+    event["metadata"] = std::move(metadata);
+    json::object ref;
+    ref["kind"] = involved.kind;
+    ref["apiVersion"] = involved.api_version;
+    ref["namespace"] = involved.namespace_;
+    ref["name"] = involved.name;
+    if (!involved.uid.empty()) ref["uid"] = involved.uid;
+    if (!involved.resource_version.empty()) ref["resourceVersion"] = involved.resource_version;
+    event["involvedObject"] = std::move(ref);
+    event["type"] = type;
+    event["reason"] = reason;
+    event["message"] = message;
+    event["source"] = json::object{{"component", component}};
+    auto const stamp = util::format_rfc3339(now);
+    event["firstTimestamp"] = stamp;
+    event["lastTimestamp"] = stamp;
+    event["count"] = 1;
+    event["reportingComponent"] = component;
+    event["reportingInstance"] = "";
+    return event;
+}
+
+EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::RestConfig const& config,
+                             std::string component, std::size_t capacity)
+    : state_(std::make_shared<State>()) {
+    kube::ClientOptions options;
+    options.request_timeout = std::chrono::seconds(5);
+    options.max_retries = 0;  // one attempt each: events are best effort
+    state_->executor = executor;
+    state_->client = std::make_unique<kube::Client>(executor, config, options);
+    state_->component = std::move(component);
+    state_->capacity = capacity;
+}
+
+EventRecorder::~EventRecorder() = default;
+
+void EventRecorder::record(ObjectReference const& involved, std::string const& type, std::string const& reason,
+                           std::string const& message) {
+    auto const what = reason + " on " + involved.kind + " " + involved.namespace_ + "/" + involved.name;
+    if (state_->queue.size() >= state_->capacity) {
+        ++state_->failed;
+        observe::log_warning(log_component, "event dropped: queue full", {{"event", what}});
+        return;
+    }
+    auto body = make_event(involved, type, reason, message, state_->component, std::chrono::system_clock::now());
+    auto namespace_ = std::string(body.at("metadata").at("namespace").as_string());
+    state_->queue.push_back(Pending{std::move(namespace_), std::move(body), what});
+    if (!state_->draining) {
+        state_->draining = true;
+        boost::asio::co_spawn(state_->executor, drain(state_), boost::asio::detached);
+    }
+}
+
+std::string const& EventRecorder::component() const { return state_->component; }
+std::size_t EventRecorder::posted() const { return state_->posted; }
+std::size_t EventRecorder::failed() const { return state_->failed; }
+
+}  // namespace gic::election

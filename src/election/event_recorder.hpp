@@ -1,0 +1,70 @@
+#pragma once
+// core/v1 Events as client-go's recorder writes them (kubernetes-api.md section 4): POST to the
+// involved object's namespace, metadata.name `<object>.<hex unix nanos>`, firstTimestamp =
+// lastTimestamp = now, count 1, source.component and reportingComponent = the component, and no
+// eventTime (which would switch the server to the strict events.k8s.io validation).
+//
+// Events never block or fail the caller: record() queues (bounded; overflow is dropped and
+// logged) and returns; a background coroutine posts the queue in order with one attempt each and
+// logs failures. The recorder uses its own kube::Client so an Event never waits behind (or delays)
+// a Lease renewal. Queued events are still posted after the recorder is destroyed.
+//
+// Thread Safety: io_context thread only.
+
+#include "kube/client.hpp"
+#include "kube/rest_config.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace gic::election {
+
+struct ObjectReference {
+    std::string kind;
+    std::string api_version;
+    std::string namespace_;
+    std::string name;
+    std::string uid;
+    std::string resource_version;
+};
+
+// The reference to `object` (its metadata) as `kind` in `api_version`.
+ObjectReference reference_to(boost::json::object const& object, std::string kind, std::string api_version);
+
+inline constexpr char event_normal[] = "Normal";
+inline constexpr char event_warning[] = "Warning";
+
+// The Event body (pure, for tests).
+boost::json::object make_event(ObjectReference const& involved, std::string const& type, std::string const& reason,
+                               std::string const& message, std::string const& component,
+                               std::chrono::system_clock::time_point now);
+
+class EventRecorder {
+public:
+    EventRecorder(boost::asio::any_io_executor executor, kube::RestConfig const& config, std::string component,
+                  std::size_t capacity = 64);
+    ~EventRecorder();
+    EventRecorder(EventRecorder const&) = delete;
+    EventRecorder& operator=(EventRecorder const&) = delete;
+
+    // Queues the Event and returns at once.
+    void record(ObjectReference const& involved, std::string const& type, std::string const& reason,
+                std::string const& message);
+
+    std::string const& component() const;
+    // Events posted successfully / dropped (queue full or the API refused them) so far.
+    std::size_t posted() const;
+    std::size_t failed() const;
+
+    struct State;
+
+private:
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace gic::election

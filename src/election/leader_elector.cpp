@@ -1,0 +1,406 @@
+#include "election/leader_elector.hpp"
+
+#include "kube/watch.hpp"
+#include "observe/log.hpp"
+#include "util/backoff.hpp"
+#include "util/duration.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <random>
+
+namespace gic::election {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using asio::awaitable;
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr char component[] = "election";
+
+std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
+
+template <class D>
+milliseconds to_ms(D d) {
+    return std::chrono::duration_cast<milliseconds>(d);
+}
+
+milliseconds jittered(milliseconds base, double max_factor) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::uniform_real_distribution<double> dist(0.0, max_factor);
+    return milliseconds(base.count() + std::int64_t(double(base.count()) * dist(rng)));
+}
+
+// Sleeps on a fresh timer for `d`; throws when the coroutine is cancelled.
+awaitable<void> sleep_for(milliseconds d) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(d);
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
+kube::ClientOptions lease_client_options(ElectorConfig const& config) {
+    kube::ClientOptions options;
+    // client-go's leader-election client timeout: max(1 s, renewDeadline / 2).
+    options.request_timeout = std::max(milliseconds(1000), config.renew_deadline / 2);
+    // Each attempt is retried by the election loop itself, within its deadlines.
+    options.max_retries = 0;
+    return options;
+}
+
+bool is_expired_status(int code) { return code == 410; }
+
+}  // namespace
+
+Result<void> validate(ElectorConfig const& c) {
+    if (c.lease_name.empty()) return make_error("leader election", "the Lease name (--leader-election-id) is empty");
+    if (c.lease_namespace.empty())
+        return make_error("leader election", "the Lease namespace (--leader-election-namespace) is empty");
+    if (c.identity.empty()) return make_error("leader election", "the identity is empty");
+    if (c.retry_period.count() <= 0) return make_error("--retry-period", "must be greater than zero");
+    if (c.lease_duration < milliseconds(1000))
+        return make_error("--lease-duration", "must be at least 1s (the Lease records whole seconds)");
+    if (c.lease_duration <= c.renew_deadline)
+        return make_error("--lease-duration", "must be greater than --renew-deadline");
+    if (double(c.renew_deadline.count()) <= 1.2 * double(c.retry_period.count()))
+        return make_error("--renew-deadline", "must be greater than 1.2 x --retry-period");
+    return {};
+}
+
+std::string default_lease_name(std::string const& sa_name) { return sa_name + ".gen-istio-cert.teg.tetrate.io"; }
+
+LeaderElector::LeaderElector(asio::any_io_executor executor, kube::RestConfig const& rest_config, ElectorConfig config,
+                             EventRecorder* events)
+    : executor_(executor),
+      config_(std::move(config)),
+      events_(events),
+      client_(std::make_unique<kube::Client>(executor, rest_config, lease_client_options(config_))),
+      api_(*client_, config_.lease_namespace, config_.lease_name),
+      state_(config_.lease_namespace, config_.lease_name, config_.identity,
+             std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration)),
+      wake_(executor) {
+    if (auto valid = validate(config_); !valid) throw ConfigError(valid.error().message);
+}
+
+LeaderElector::~LeaderElector() = default;
+
+std::string LeaderElector::lease_display() const { return config_.lease_namespace + "/" + config_.lease_name; }
+
+ElectionStatus LeaderElector::status() const {
+    ElectionStatus s;
+    s.leading = leading_;
+    s.last_renew = last_renew_;
+    s.terms = terms_;
+    if (auto const& observed = state_.observed()) {
+        s.holder = observed->holder_identity;
+        s.transitions = observed->leader_transitions;
+    }
+    return s;
+}
+
+void LeaderElector::report(char const* what) {
+    auto const message = config_.identity + " " + what;
+    observe::log_info(component, message, {{"lease", lease_display()}, {"identity", config_.identity}});
+    if (events_ == nullptr) return;
+    auto involved = reference_to(state_.observed_lease(), "Lease", "coordination.k8s.io/v1");
+    if (involved.name.empty()) {
+        involved.name = config_.lease_name;
+        involved.namespace_ = config_.lease_namespace;
+    }
+    events_->record(involved, event_normal, "LeaderElection", message);
+}
+
+awaitable<Attempt> LeaderElector::attempt() {
+    auto const sequence = watch_sequence_;
+    auto result = co_await try_acquire_or_renew(api_, state_, clocks_);
+    if (result.outcome == Attempt::Outcome::acquired) {
+        last_renew_ = std::chrono::system_clock::now();
+    } else if (watch_sequence_ != sequence) {
+        // The watch saw a change while our GET was in flight; its view may be the newer one.
+        if (latest_watched_) {
+            (void)state_.observe(*latest_watched_, clocks_.steady());
+        } else {
+            state_.observe_absent();
+        }
+    }
+    co_return result;
+}
+
+awaitable<void> LeaderElector::sleep_until(SteadyTime when) {
+    wake_.expires_at(when);
+    // Cancelled by watched() to look again at once; an error here only means "woken".
+    co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+void LeaderElector::watched(std::optional<json::object> lease) {
+    if (lease) {
+        if (auto observed = state_.observe(*lease, clocks_.steady()); !observed) {
+            observe::log_warning(component, "ignoring an unreadable Lease",
+                                 {{"lease", lease_display()}, {"error", observed.error().message}});
+            return;
+        }
+    } else {
+        state_.observe_absent();
+    }
+    latest_watched_ = std::move(lease);
+    ++watch_sequence_;
+    wake_.cancel();
+}
+
+awaitable<void> LeaderElector::acquire_loop() {
+    observe::log_info(component, "attempting to acquire the Lease",
+                      {{"lease", lease_display()}, {"identity", config_.identity}});
+    for (;;) {
+        auto const result = co_await attempt();
+        if (result.outcome == Attempt::Outcome::acquired) co_return;
+        auto retry_at = SteadyTime::max();
+        if (result.outcome == Attempt::Outcome::failed) {
+            auto const delay = jittered(config_.retry_period, 1.2);
+            observe::log_warning(component, "cannot acquire the Lease; retrying",
+                                 {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)}, {"error", result.error}});
+            retry_at = clocks_.steady() + delay;
+        } else if (auto const& observed = state_.observed()) {
+            observe::log_debug(component, "the Lease is held by another replica",
+                               {{"lease", lease_display()}, {"holder", observed->holder_identity}});
+        }
+        // Wait for the Lease to be released (the watch wakes us) or to expire by our clock.
+        for (;;) {
+            auto const now = clocks_.steady();
+            auto const when = std::min(state_.chance_at(now), retry_at);
+            if (when <= now) break;
+            co_await sleep_until(when);
+        }
+    }
+}
+
+awaitable<void> LeaderElector::watch_lease() {
+    util::Backoff backoff(util::BackoffPolicy{milliseconds(800), 2.0, milliseconds(30'000), 0.2});
+    auto const collection = lease_ref(config_.lease_namespace, "");
+    auto const selector = "metadata.name=" + config_.lease_name;
+    std::mt19937_64 rng{std::random_device{}()};
+    std::uniform_int_distribution<int> timeout_seconds(300, 599);
+    for (;;) {
+        kube::ListOptions list_options;
+        list_options.field_selector = selector;
+        auto const listed = co_await kube::list(*client_, collection, list_options);
+        if (!listed) {
+            auto const delay = backoff.next();
+            observe::log_warning(component, "cannot list the Lease; retrying",
+                                 {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
+                                  {"error", listed.error().describe()}});
+            co_await sleep_for(delay);
+            continue;
+        }
+        std::optional<json::object> found;
+        if (auto const* items = listed->if_contains("items"); items != nullptr && items->is_array()) {
+            for (auto const& item : items->as_array())
+                if (item.is_object()) found = item.as_object();
+        }
+        watched(std::move(found));
+        std::string resource_version;
+        if (auto const* metadata = listed->if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
+            if (auto const* rv = metadata->as_object().if_contains("resourceVersion"); rv != nullptr && rv->is_string())
+                resource_version = std::string(rv->as_string());
+        }
+
+        // Watch from the list's version until the stream fails; then relist.
+        bool relist = false;
+        while (!relist) {
+            kube::WatchOptions watch_options;
+            watch_options.field_selector = selector;
+            watch_options.resource_version = resource_version;
+            watch_options.timeout_seconds = std::chrono::seconds(timeout_seconds(rng));
+            auto const started = std::chrono::steady_clock::now();
+            auto opened = co_await kube::watch(*client_, collection, watch_options);
+            if (!opened) {
+                relist = true;
+                if (is_expired_status(opened.error().code)) break;  // too old: relist at once
+                auto const delay = backoff.next();
+                observe::log_warning(component, "cannot watch the Lease; relisting",
+                                     {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
+                                      {"error", opened.error().describe()}});
+                co_await sleep_for(delay);
+                break;
+            }
+            auto stream = std::move(*opened);
+            int events = 0;
+            for (;;) {
+                auto next = co_await stream->next();
+                if (!next) {
+                    relist = true;
+                    if (is_expired_status(next.error().code)) break;
+                    auto const delay = backoff.next();
+                    observe::log_warning(component, "the Lease watch failed; relisting",
+                                         {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
+                                          {"error", next.error().describe()}});
+                    co_await sleep_for(delay);
+                    break;
+                }
+                if (!*next) {
+                    // The server ended the stream (its timeout): watch again from the last version,
+                    // unless it ended at once with nothing (a misbehaving server: back off).
+                    if (events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+                        auto const delay = backoff.next();
+                        observe::log_warning(component, "the Lease watch ended at once; relisting",
+                                             {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)}});
+                        co_await sleep_for(delay);
+                        relist = true;
+                    }
+                    break;
+                }
+                auto& event = **next;
+                ++events;
+                if (event.type == kube::WatchEventType::error) {
+                    relist = true;
+                    auto const* code = event.object.if_contains("code");
+                    if (code != nullptr && code->is_int64() && is_expired_status(int(code->as_int64()))) break;
+                    auto const delay = backoff.next();
+                    observe::log_warning(component, "the Lease watch sent an error; relisting",
+                                         {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
+                                          {"status", json::serialize(event.object)}});
+                    co_await sleep_for(delay);
+                    break;
+                }
+                backoff.reset();
+                if (auto const* metadata = event.object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
+                    if (auto const* rv = metadata->as_object().if_contains("resourceVersion"); rv != nullptr && rv->is_string())
+                        resource_version = std::string(rv->as_string());
+                }
+                switch (event.type) {
+                case kube::WatchEventType::added:
+                case kube::WatchEventType::modified:
+                    watched(event.object);
+                    break;
+                case kube::WatchEventType::deleted:
+                    watched(std::nullopt);
+                    break;
+                default:
+                    break;  // bookmark: only its resourceVersion matters
+                }
+            }
+        }
+    }
+}
+
+awaitable<void> LeaderElector::follow_until_acquired() {
+    leading_ = false;
+    // The watch runs until the acquisition loop succeeds; then it is cancelled.
+    auto both = acquire_loop() || watch_lease();
+    co_await std::move(both);
+}
+
+awaitable<bool> LeaderElector::renew_round(SteadyTime deadline) {
+    for (;;) {
+        auto const now = clocks_.steady();
+        if (now >= deadline) co_return false;
+        asio::steady_timer timer(executor_);
+        timer.expires_at(deadline);
+        // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
+        auto race = attempt() || timer.async_wait(asio::use_awaitable);
+        auto const raced = co_await std::move(race);
+        if (raced.index() == 1) co_return false;
+        auto const& result = std::get<0>(raced);
+        if (result.outcome == Attempt::Outcome::acquired) co_return true;
+        if (result.outcome == Attempt::Outcome::held_by_other) {
+            auto const& observed = state_.observed();
+            observe::log_warning(component, "the Lease is held by another replica now",
+                                 {{"lease", lease_display()}, {"holder", observed ? observed->holder_identity : ""}});
+            co_return false;
+        }
+        observe::log_warning(component, "failed to renew the Lease", {{"lease", lease_display()}, {"error", result.error}});
+        auto const left = deadline - clocks_.steady();
+        co_await sleep_for(std::min(config_.retry_period, to_ms(left) + milliseconds(1)));
+    }
+}
+
+awaitable<void> LeaderElector::keep_renewing() {
+    auto last_success = clocks_.steady();
+    for (;;) {
+        co_await sleep_for(config_.retry_period);
+        if (!co_await renew_round(last_success + config_.renew_deadline)) {
+            observe::log_error(component, "failed to renew the Lease within the renew deadline; stopping leading",
+                               {{"lease", lease_display()}, {"renew_deadline_ms", ms_text(config_.renew_deadline)}});
+            co_return;
+        }
+        last_success = clocks_.steady();
+    }
+}
+
+namespace {
+
+awaitable<std::exception_ptr> run_guarded(LeaderElector::Guarded guarded) {
+    try {
+        co_await guarded();
+    } catch (...) {
+        co_return std::current_exception();
+    }
+    co_return nullptr;
+}
+
+}  // namespace
+
+awaitable<void> LeaderElector::lead(Guarded guarded) {
+    leading_ = true;
+    ++terms_;
+    report("became leader");
+    // The guarded work runs only while renewals succeed: when keep_renewing() returns, `||`
+    // cancels it and waits for it to finish before we report.
+    auto scope = run_guarded(guarded) || keep_renewing();
+    auto outcome = co_await std::move(scope);
+    if (outcome.index() == 0) {
+        if (auto failure = std::get<0>(outcome)) std::rethrow_exception(failure);
+        // The guarded work finished on its own: keep the Lease until it is lost or we stop.
+        co_await keep_renewing();
+    }
+    leading_ = false;
+    report("stopped leading");
+}
+
+awaitable<void> LeaderElector::campaign(Guarded guarded) {
+    for (;;) {
+        co_await follow_until_acquired();
+        co_await lead(guarded);
+    }
+}
+
+awaitable<void> LeaderElector::stop_and_release() {
+    if (!leading_) co_return;
+    leading_ = false;
+    asio::steady_timer timer(executor_);
+    timer.expires_after(config_.renew_deadline);
+    auto race = release(api_, state_, clocks_) || timer.async_wait(asio::use_awaitable);
+    auto const raced = co_await std::move(race);
+    if (raced.index() == 1) {
+        observe::log_warning(component, "releasing the Lease timed out", {{"lease", lease_display()}});
+    } else if (auto const& released = std::get<0>(raced); !released) {
+        observe::log_warning(component, "cannot release the Lease", {{"lease", lease_display()}, {"error", released.error().message}});
+    } else {
+        observe::log_info(component, "released the Lease", {{"lease", lease_display()}, {"identity", config_.identity}});
+    }
+    report("stopped leading");
+}
+
+awaitable<void> LeaderElector::run(Guarded guarded) {
+    // The campaign runs as a child so that, once it is cancelled, this coroutine can still
+    // release the Lease (its own later co_awaits must not throw).
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto executor = co_await asio::this_coro::executor;
+    auto task = campaign(std::move(guarded));
+    auto spawned = asio::co_spawn(executor, std::move(task), asio::as_tuple(asio::use_awaitable));
+    auto [failure] = co_await std::move(spawned);
+    co_await asio::this_coro::reset_cancellation_state();
+    // The guarded work has stopped (it ran inside the campaign): only now give the Lease away.
+    co_await stop_and_release();
+    if (failure) std::rethrow_exception(failure);
+    throw boost::system::system_error(asio::error::operation_aborted, "leader election stopped");
+}
+
+}  // namespace gic::election

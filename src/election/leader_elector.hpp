@@ -1,0 +1,116 @@
+#pragma once
+// Leader election on a coordination.k8s.io/v1 Lease, compatible with client-go electors on the same
+// Lease (kubernetes-api.md section 4), with leadership as a cancellation scope:
+//
+//   co_await elector.run([&] { return rotator.run(); });
+//
+// - Following: LIST+WATCH of the one Lease (no polling). A follower tries to acquire when the
+//   Lease is absent or released (holderIdentity ""), or when it expires by our own clock
+//   (observedTime + the record's leaseDurationSeconds; re-armed whenever the record changes).
+// - Leading: `guarded()` is started; the Lease is renewed every retry period. When no renewal has
+//   succeeded for renew deadline, or a renewal finds another holder, the guarded work is cancelled
+//   at once (terminal), "stopped leading" is reported, and the elector follows again (a later term
+//   calls guarded() anew).
+// - Every Lease request is bounded by max(1 s, renewDeadline / 2).
+// - Cancellation of run() (shutdown): the guarded work is cancelled first, then the Lease is
+//   released (only if a fresh GET still names us), then run() throws operation_aborted.
+// - Events `LeaderElection` "<identity> became leader" / "<identity> stopped leading" on the Lease.
+//
+// Thread Safety: io_context thread only.
+
+#include "election/election_state.hpp"
+#include "election/election_steps.hpp"
+#include "election/event_recorder.hpp"
+#include "election/lease_api.hpp"
+#include "kube/client.hpp"
+#include "kube/rest_config.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gic::election {
+
+struct ElectorConfig {
+    std::string lease_namespace;
+    std::string lease_name;
+    std::string identity;
+    std::chrono::milliseconds lease_duration{15'000};
+    std::chrono::milliseconds renew_deadline{10'000};
+    std::chrono::milliseconds retry_period{2'000};
+};
+
+// client-go's rules: lease > renew deadline > 1.2 x retry period, all positive, names and identity
+// present, lease duration at least 1 s (it is written in whole seconds). The error names the field.
+Result<void> validate(ElectorConfig const& config);
+
+// The default Lease name for a service account: `<sa-name>.gen-istio-cert.teg.tetrate.io`.
+std::string default_lease_name(std::string const& sa_name);
+
+struct ElectionStatus {
+    bool leading = false;
+    std::string holder;  // the holder last observed ("" when released or unknown)
+    std::optional<std::chrono::system_clock::time_point> last_renew;  // our last successful write
+    std::int32_t transitions = 0;                                     // leaseTransitions last observed
+    std::uint64_t terms = 0;                                          // times we became leader
+};
+
+class LeaderElector {
+public:
+    using Guarded = std::function<boost::asio::awaitable<void>()>;
+
+    // Throws gic::ConfigError when validate(config) fails. `events` may be null; it must outlive
+    // the elector otherwise.
+    LeaderElector(boost::asio::any_io_executor executor, kube::RestConfig const& rest_config, ElectorConfig config,
+                  EventRecorder* events);
+    ~LeaderElector();
+    LeaderElector(LeaderElector const&) = delete;
+    LeaderElector& operator=(LeaderElector const&) = delete;
+
+    // Runs until cancelled (then throws operation_aborted after releasing), or until guarded()
+    // fails with an exception, which is rethrown after the release.
+    boost::asio::awaitable<void> run(Guarded guarded);
+
+    ElectionStatus status() const;
+    ElectorConfig const& config() const { return config_; }
+
+private:
+    boost::asio::awaitable<void> campaign(Guarded guarded);
+    boost::asio::awaitable<void> follow_until_acquired();
+    boost::asio::awaitable<void> acquire_loop();
+    boost::asio::awaitable<void> watch_lease();
+    boost::asio::awaitable<void> lead(Guarded guarded);
+    boost::asio::awaitable<void> keep_renewing();
+    boost::asio::awaitable<bool> renew_round(SteadyTime deadline);
+    boost::asio::awaitable<Attempt> attempt();
+    boost::asio::awaitable<void> sleep_until(SteadyTime when);
+    boost::asio::awaitable<void> stop_and_release();
+
+    void watched(std::optional<boost::json::object> lease);
+    void report(char const* what);
+    std::string lease_display() const;
+
+    boost::asio::any_io_executor executor_;
+    ElectorConfig config_;
+    EventRecorder* events_;
+    std::unique_ptr<kube::Client> client_;
+    KubeLeaseApi api_;
+    ElectionState state_;
+    Clocks clocks_;
+    boost::asio::steady_timer wake_;
+    // The watch's latest view (nullopt: deleted), re-applied after an attempt that raced with it.
+    std::optional<boost::json::object> latest_watched_;
+    std::uint64_t watch_sequence_ = 0;
+    bool leading_ = false;
+    std::optional<std::chrono::system_clock::time_point> last_renew_;
+    std::uint64_t terms_ = 0;
+};
+
+}  // namespace gic::election

@@ -1,0 +1,47 @@
+#pragma once
+// client-go's LeaderElectionRecord and its mapping to a coordination.k8s.io/v1 Lease spec
+// (kubernetes-api.md section 4). Times are MicroTime: written with exactly six fraction digits in
+// UTC, read leniently. strategy/preferredHolder (coordinated leader election) are never written:
+// a write replaces the whole spec, as client-go's LeaseLock does.
+
+#include "util/error.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gic::election {
+
+using WallTime = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
+
+struct LeaderElectionRecord {
+    std::string holder_identity;
+    std::int32_t lease_duration_seconds = 0;
+    std::optional<WallTime> acquire_time;
+    std::optional<WallTime> renew_time;
+    std::int32_t leader_transitions = 0;
+
+    // Content equality: client-go restarts its expiry clock only when the record changes.
+    bool operator==(LeaderElectionRecord const&) const = default;
+};
+
+WallTime to_wall_time(std::chrono::system_clock::time_point t);
+
+// The record in a Lease object (a missing spec or field reads as its zero value, like Go's
+// decoder). The error names the field with the wrong type or an unparsable time.
+Result<LeaderElectionRecord> record_from_lease(boost::json::object const& lease);
+
+// The Lease spec for a record (holderIdentity always present, "" after a release).
+boost::json::object lease_spec(LeaderElectionRecord const& record);
+
+// `lease` (as last read) with its spec replaced by `record`; metadata (resourceVersion, labels,
+// annotations, uid) is kept so the update is optimistic-concurrency checked.
+boost::json::object with_record(boost::json::object lease, LeaderElectionRecord const& record);
+
+// A new Lease object for create.
+boost::json::object new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record);
+
+}  // namespace gic::election
