@@ -73,3 +73,15 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
                                       std::string const& source);
 
 }  // namespace gic::kube
+
+namespace gic::kube {
+
+// clientcmd's merge of several files, in order: a named cluster, user or context is taken whole
+// from the first file that defines it; the first non-empty current-context wins.
+Kubeconfig merge_kubeconfigs(std::vector<Kubeconfig> const& files);
+
+// The files `locations` selects (see KubeconfigLocations), parsed and merged. `source` receives
+// "kubeconfig <path>" or "kubeconfig <p1>:<p2> (KUBECONFIG)" for messages.
+Result<Kubeconfig> load_kubeconfig_model(KubeconfigLocations const& locations, std::string& source);
+
+}  // namespace gic::kube

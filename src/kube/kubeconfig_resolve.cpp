@@ -1,7 +1,9 @@
 // Kubeconfig model + context → RestConfig (clientcmd's ClientConfig, validation.go).
 
+#include "kube/exec_credential.hpp"
 #include "kube/kubeconfig.hpp"
 #include "kube/pem_check.hpp"
+#include "observe/log.hpp"
 
 namespace gic::kube {
 
@@ -20,6 +22,12 @@ Result<std::string> pem_source(std::string const& data, std::string const& path,
 // Names the field that supplied PEM material for messages.
 std::string pem_field(std::string const& data, std::string const& path, char const* field) {
     return data.empty() ? std::string(field) + " \"" + path + "\"" : std::string(field) + "-data";
+}
+
+// With several files (KUBECONFIG) a stanza's own file is named, so the user knows which to edit.
+std::string defined_in(std::string const& origin, std::string const& source) {
+    if (origin.empty() || source == "kubeconfig " + origin) return {};
+    return " (defined in " + origin + ")";
 }
 
 }  // namespace
@@ -41,7 +49,8 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
         return make_error(ctx_where + ": field \"cluster\"", "cluster \"" + context.cluster + "\" not found in clusters");
     }
     KubeconfigCluster const& cluster = cl->second;
-    std::string const cluster_where = ctx_where + ": cluster \"" + context.cluster + "\"";
+    std::string const cluster_where =
+        ctx_where + ": cluster \"" + context.cluster + "\"" + defined_in(cluster.origin, source);
 
     RestConfig config;
     config.origin = source + " (context " + context_name + ")";
@@ -52,10 +61,6 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
     if (auto split = split_server_url(config); !split) {
         return wrap_error(cluster_where + ": field \"server\"", split.error());
     }
-    if (cluster.insecure_skip_tls_verify) {
-        return make_error(cluster_where + ": field \"insecure-skip-tls-verify\"",
-                          "insecure-skip-tls-verify is not supported: set certificate-authority");
-    }
     if (!cluster.proxy_url.empty()) {
         return make_error(cluster_where + ": field \"proxy-url\"", "proxies are not supported");
     }
@@ -64,18 +69,31 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
     auto ca = pem_source(cluster.certificate_authority_data, cluster.certificate_authority, "certificate-authority",
                          cluster_where);
     if (!ca) return ca.error();
-    if (ca->empty()) {
+    if (cluster.insecure_skip_tls_verify) {
+        // clientcmd's rule: a CA and the insecure flag together are a contradiction.
+        if (!ca->empty()) {
+            return make_error(cluster_where + ": field \"insecure-skip-tls-verify\"",
+                              "specifying a root certificates file with the insecure flag is not allowed: remove "
+                              "insecure-skip-tls-verify or the certificate authority");
+        }
+        observe::log_warning("kube",
+                             "INSECURE: insecure-skip-tls-verify is set, the API server's certificate is NOT verified "
+                             "and credentials may be sent to an impostor; set certificate-authority instead",
+                             {{"kubeconfig", cluster.origin}, {"cluster", context.cluster}, {"server", config.server}});
+        config.insecure_skip_tls_verify = true;
+    } else if (ca->empty()) {
         return make_error(cluster_where,
-                          "certificate-authority or certificate-authority-data is required (the server is always "
-                          "verified, and only against the cluster's CA)");
+                          "certificate-authority or certificate-authority-data is required (or, for a throwaway test "
+                          "cluster only, insecure-skip-tls-verify: true)");
+    } else {
+        if (auto checked = check_certificates_pem(*ca); !checked) {
+            return wrap_error(cluster_where + ": " +
+                                  pem_field(cluster.certificate_authority_data, cluster.certificate_authority,
+                                            "certificate-authority"),
+                              checked.error());
+        }
+        config.ca_pem = std::move(*ca);
     }
-    if (auto checked = check_certificates_pem(*ca); !checked) {
-        return wrap_error(cluster_where + ": " +
-                              pem_field(cluster.certificate_authority_data, cluster.certificate_authority,
-                                        "certificate-authority"),
-                          checked.error());
-    }
-    config.ca_pem = std::move(*ca);
 
     if (context.user.empty()) return config;  // anonymous, as clientcmd allows
     auto const us = kubeconfig.users.find(context.user);
@@ -83,18 +101,33 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
         return make_error(ctx_where + ": field \"user\"", "user \"" + context.user + "\" not found in users");
     }
     KubeconfigUser const& user = us->second;
-    std::string const user_where = ctx_where + ": user \"" + context.user + "\"";
+    std::string const user_where = ctx_where + ": user \"" + context.user + "\"" + defined_in(user.origin, source);
 
     if (user.exec && user.auth_provider) {
         return make_error(user_where, "exec and auth-provider are mutually exclusive");
     }
-    if (user.exec) return make_error(user_where + ": field \"exec\"", "exec credential plugins are not supported yet");
     if (user.auth_provider) {
         return make_error(user_where + ": field \"auth-provider\"",
                           "auth-provider \"" + *user.auth_provider + "\" is not supported, use an exec plugin");
     }
     if (user.has_basic_auth) {
         return make_error(user_where + ": fields \"username\"/\"password\"", "basic authentication is not supported");
+    }
+
+    if (user.exec) {
+        if (!user.token.empty() || !user.token_file.empty() || !user.client_certificate.empty() ||
+            !user.client_certificate_data.empty()) {
+            observe::log_warning("kube", "the user has both static credentials and an exec plugin; the exec plugin's "
+                                         "credentials take precedence where they overlap",
+                                 {{"user", context.user}, {"kubeconfig", user.origin}});
+        }
+        if (auto valid = validate_exec_config(*user.exec); !valid) {
+            return wrap_error(user_where + ": exec", valid.error());
+        }
+        ExecClusterInfo info{config.server, cluster.tls_server_name, cluster.insecure_skip_tls_verify, config.ca_pem,
+                             cluster.proxy_url};
+        config.credential_provider = std::make_shared<ExecCredentialProvider>(
+            *user.exec, std::move(info), "kubeconfig " + user.origin + ", user \"" + context.user + "\"");
     }
 
     config.bearer_token = user.token;

@@ -230,20 +230,28 @@ BOOST_AUTO_TEST_CASE(server_path_is_kept_as_prefix) {
     BOOST_TEST(config.path_prefix == "/k8s/clusters/c-1");
 }
 
-BOOST_AUTO_TEST_CASE(insecure_skip_tls_verify_is_rejected) {
-    auto const message = error(kubeconfig_text(server() + "    insecure-skip-tls-verify: true\n", "    token: t\n"));
-    BOOST_TEST(contains(message, "context \"dev\": cluster \"c\": field \"insecure-skip-tls-verify\": "
-                                 "insecure-skip-tls-verify is not supported: set certificate-authority"));
+BOOST_AUTO_TEST_CASE(insecure_skip_tls_verify_without_a_ca_is_allowed) {
+    auto const config = load(kubeconfig_text(server() + "    insecure-skip-tls-verify: true\n", "    token: t\n")).value();
+    BOOST_TEST(config.insecure_skip_tls_verify);
+    BOOST_TEST(config.ca_pem.empty());
 }
 
-BOOST_AUTO_TEST_CASE(exec_plugin_is_not_supported_yet) {
-    auto const message = error(kubeconfig_text(server() + ca_data(),
-                                          "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-                                          "      command: bin/get-token\n      args: [a, b]\n"
-                                          "      interactiveMode: Never\n"));
-    BOOST_TEST(message == "kubeconfig " + path +
-                              ": context \"dev\": user \"u\": field \"exec\": exec credential plugins are not supported yet");
-    // The model already holds the plugin for when it is supported.
+BOOST_AUTO_TEST_CASE(insecure_skip_tls_verify_with_a_ca_is_an_error) {
+    auto const message = error(kubeconfig_text(server() + ca_data() + "    insecure-skip-tls-verify: true\n", "    token: t\n"));
+    BOOST_TEST(contains(message, "context \"dev\": cluster \"c\": field \"insecure-skip-tls-verify\": "
+                                 "specifying a root certificates file with the insecure flag is not allowed"));
+}
+
+BOOST_AUTO_TEST_CASE(exec_plugin_becomes_a_credential_provider) {
+    auto const config = load(kubeconfig_text(server() + ca_data(),
+                                             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+                                             "      command: bin/get-token\n      args: [a, b]\n"
+                                             "      interactiveMode: Never\n"))
+                            .value();
+    BOOST_REQUIRE(config.credential_provider != nullptr);
+    BOOST_TEST(contains(config.credential_provider->describe(), "exec plugin " + dir.file("bin/get-token")));
+    BOOST_TEST(contains(config.credential_provider->describe(), "user \"u\""));
+    // The model keeps the plugin with its command resolved against the kubeconfig's directory.
     auto const model = parse_kubeconfig_file(path).value();
     auto const& exec = model.users.at("u").exec.value();
     BOOST_TEST(exec.command == dir.file("bin/get-token"));
