@@ -36,11 +36,20 @@ std::string_view level_name(Level l) {
 
 std::string json_string(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
 
+bool has_control(std::string_view v) {
+    for (unsigned char c : v)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
 // Text values are quoted only when they need it, like logfmt.
-std::string text_value(std::string const& v) {
-    if (!v.empty() && v.find_first_of(" \"=\t\n") == std::string::npos) return v;
+std::string text_value(std::string_view v) {
+    if (!v.empty() && v.find_first_of(" \"=") == std::string_view::npos && !has_control(v)) return std::string(v);
     return json_string(v);
 }
+
+// The message is free text; only control characters (a newline from a peer's error text) force quoting.
+std::string text_message(std::string_view m) { return has_control(m) ? json_string(m) : std::string(m); }
 
 blog::sources::logger& logger() {
     static blog::sources::logger lg;
@@ -58,12 +67,14 @@ bool parse_level(std::string_view text, Level& out) {
     return false;
 }
 
-void init_logging(Level level, Format format) {
+void init_logging(Level level, Format format) { init_logging(level, format, std::clog); }
+
+void init_logging(Level level, Format format, std::ostream& out) {
     g_level = level;
     g_format = format;
     using backend_t = blog::sinks::text_ostream_backend;
     auto backend = boost::make_shared<backend_t>();
-    backend->add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()));
+    backend->add_stream(boost::shared_ptr<std::ostream>(&out, boost::null_deleter()));
     backend->auto_flush(true);
     auto sink = boost::make_shared<blog::sinks::synchronous_sink<backend_t>>(backend);
     sink->set_formatter(blog::expressions::stream << blog::expressions::smessage);
@@ -71,20 +82,26 @@ void init_logging(Level level, Format format) {
     blog::core::get()->add_sink(sink);
 }
 
-void log(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields) {
-    if (level < g_level) return;
-    auto now = util::format_rfc3339_micro(std::chrono::system_clock::now());
+std::string format_line(Format format, std::string_view time, Level level, std::string_view component,
+                        std::string_view message, std::initializer_list<Field> fields) {
     std::string line;
-    if (g_format == Format::json) {
-        line = "{\"time\":" + json_string(now) + ",\"level\":" + json_string(level_name(level)) +
+    if (format == Format::json) {
+        line = "{\"time\":" + json_string(time) + ",\"level\":" + json_string(level_name(level)) +
                ",\"component\":" + json_string(component) + ",\"msg\":" + json_string(message);
         for (auto const& [k, v] : fields) line += "," + json_string(k) + ":" + json_string(v);
         line += "}";
     } else {
-        line = now + " " + std::string(level_name(level)) + " " + std::string(component) + ": " + std::string(message);
+        line = std::string(time) + " " + std::string(level_name(level)) + " " + std::string(component) + ": " +
+               text_message(message);
         for (auto const& [k, v] : fields) line += " " + std::string(k) + "=" + text_value(v);
     }
-    BOOST_LOG(logger()) << line;
+    return line;
+}
+
+void log(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields) {
+    if (level < g_level) return;
+    auto const now = util::format_rfc3339_micro(std::chrono::system_clock::now());
+    BOOST_LOG(logger()) << format_line(g_format, now, level, component, message, fields);
 }
 
 }  // namespace gic::observe

@@ -4,6 +4,7 @@
 // Tokens, keys and certificate bodies are never passed here.
 
 #include <initializer_list>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,9 +19,20 @@ bool parse_level(std::string_view text, Level& out);
 
 void init_logging(Level level, Format format);
 
+// Also sends the lines to `out` instead of stderr (tests); `out` must outlive the logging.
+void init_logging(Level level, Format format, std::ostream& out);
+
 using Field = std::pair<std::string_view, std::string>;
 
 void log(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields = {});
+
+// One log line without its newline, as log() writes it:
+//   text: 2026-11-29T15:46:26.123456Z info rotator: certificate written identity=spiffe://... serial=0a1b
+//   json: {"time":"...","level":"info","component":"rotator","msg":"certificate written","identity":"..."}
+// Text values with spaces, quotes, '=' or control characters are JSON-quoted, so every record stays
+// on one line in both formats.
+std::string format_line(Format format, std::string_view time, Level level, std::string_view component,
+                        std::string_view message, std::initializer_list<Field> fields);
 
 inline void log_debug(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) { log(Level::debug, c, m, f); }
 inline void log_info(std::string_view c, std::string_view m, std::initializer_list<Field> f = {}) { log(Level::info, c, m, f); }
