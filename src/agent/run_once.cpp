@@ -37,15 +37,14 @@ int fail(std::string const& message) {
 
 boost::asio::awaitable<int> run_once(Options options) {
     auto executor = co_await boost::asio::this_coro::executor;
-    auto inputs = load_startup_inputs(options);
+    // Mints a token (TokenRequest) and reads the root ConfigMap when nothing is mounted.
+    auto inputs = co_await prepare_startup_inputs(options);
     auto const spiffe_id = inputs.identity.spiffe_id();
 
     istio::CaClient ca(executor, ca_client_config(options, inputs.roots));
-    std::unique_ptr<kube::Client> client;
     std::unique_ptr<CertificateStore> store;
     if (options.output_dir.empty()) {
-        client = std::make_unique<kube::Client>(executor, *inputs.kube_config);
-        store = std::make_unique<SecretStore>(*client, inputs.target);
+        store = std::make_unique<SecretStore>(*inputs.client, inputs.target);
     } else {
         store = std::make_unique<DirectoryStore>(options.output_dir);
     }
@@ -54,7 +53,7 @@ boost::asio::awaitable<int> run_once(Options options) {
                       {{"identity", spiffe_id},
                        {"ca", options.ca_address},
                        {"key_algorithm", std::string(pki::key_algorithm_name(options.key_algorithm))}});
-    auto token_reader = [&] { return read_istio_token(options); };
+    auto const token_reader = agent::token_reader(inputs.token_source);
     // Arguments are named: g++ 12 mishandles braced temporaries inside a co_await expression.
     IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs};
     auto issued = co_await issue_certificate(ca, params, token_reader, once_attempts, once_backoff);

@@ -17,45 +17,58 @@ std::string env(char const* name) {
 
 }  // namespace
 
+Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::string> const& mounted_token) {
+    IdentityPlan plan;
+    plan.target = WorkloadIdentity{options.trust_domain, options.sa_namespace, options.sa_name};
+    if (mounted_token) {
+        auto claims = parse_token_claims(*mounted_token);
+        if (!claims) {
+            return make_error("Istio token (--istio-token-path) " + options.istio_token_path, claims.error().message);
+        }
+        plan.mounted = WorkloadIdentity{options.trust_domain, claims->namespace_, claims->service_account};
+        if (plan.target.namespace_.empty()) plan.target.namespace_ = claims->namespace_;
+        if (plan.target.service_account.empty()) plan.target.service_account = claims->service_account;
+    } else if (options.sa_namespace.empty() || options.sa_name.empty()) {
+        return make_error("no Istio token at " + options.istio_token_path + " (--istio-token-path)",
+                          "to mint one with the TokenRequest API set both --sa-namespace and --sa-name (the service "
+                          "account to issue the certificate for), or mount a token with audience istio-ca there");
+    }
+    if (auto valid = validate_identity(plan.target); !valid) return valid.error();
+    plan.mint_token = !plan.mounted || plan.mounted->namespace_ != plan.target.namespace_ ||
+                      plan.mounted->service_account != plan.target.service_account;
+    return plan;
+}
+
 Result<WorkloadIdentity> resolve_identity(Options const& options, std::string const& istio_token) {
-    WorkloadIdentity id{options.trust_domain, options.sa_namespace, options.sa_name};
-    auto claims = parse_token_claims(istio_token);
-    if (!claims) {
-        return make_error("Istio token (--istio-token-path) " + options.istio_token_path, claims.error().message);
-    }
-    if (id.namespace_.empty()) id.namespace_ = claims->namespace_;
-    if (id.service_account.empty()) id.service_account = claims->service_account;
-    if (auto valid = validate_identity(id); !valid) return valid.error();
-    if (id.namespace_ != claims->namespace_ || id.service_account != claims->service_account) {
+    auto plan = plan_identity(options, istio_token);
+    if (!plan) return plan.error();
+    if (plan->mint_token) {
         return make_error("the Istio token (--istio-token-path " + options.istio_token_path + ") belongs to " +
-                          claims->namespace_ + "/" + claims->service_account + " but the identity asked for is " +
-                          id.short_name() + "; istiod issues certificates only for the token's own service account");
+                          plan->mounted->short_name() + " but the identity asked for is " + plan->target.short_name() +
+                          "; istiod issues certificates only for the token's own service account");
     }
-    return id;
+    return plan->target;
 }
 
 Result<kube::RestConfig> select_kube_config(Options const& options) {
-    if (!options.kubeconfig.empty()) return kube::load_kubeconfig(options.kubeconfig, options.context);
-    if (auto list = env("KUBECONFIG"); !list.empty()) {
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            auto end = list.find(':', start);
-            auto path = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
-            if (!path.empty() && std::filesystem::exists(path)) return kube::load_kubeconfig(path, options.context);
-            if (end == std::string::npos) break;
-            start = end + 1;
-        }
-        return make_error("KUBECONFIG=" + list + ": none of the files exists");
+    kube::KubeconfigLocations locations;
+    locations.explicit_path = options.kubeconfig;
+    locations.kubeconfig_env = env("KUBECONFIG");
+    locations.home = env("HOME");
+    if (!locations.explicit_path.empty() || !locations.kubeconfig_env.empty()) {
+        return kube::load_kubeconfig(locations, options.context);
     }
     if (!env("KUBERNETES_SERVICE_HOST").empty()) {
         auto dir = std::filesystem::path(options.sa_token_path).parent_path().string();
         kube::InClusterPaths paths{options.sa_token_path, dir + "/ca.crt", dir + "/namespace"};
         return kube::load_in_cluster_config(paths);
     }
-    if (auto home = env("HOME"); !home.empty() && std::filesystem::exists(home + "/.kube/config"))
-        return kube::load_kubeconfig(home + "/.kube/config", options.context);
+    std::error_code ec;
+    if (!locations.home.empty() && std::filesystem::exists(locations.home + "/.kube/config", ec)) {
+        return kube::load_kubeconfig(locations, options.context);
+    }
     return make_error("no Kubernetes configuration: not in a cluster (KUBERNETES_SERVICE_HOST is unset), no --kubeconfig, "
-                      "no KUBECONFIG and no ~/.kube/config (or use --output-dir to write files instead of a Secret)");
+                      "no KUBECONFIG and no ~/.kube/config");
 }
 
 std::string replica_name() {

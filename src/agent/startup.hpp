@@ -8,6 +8,7 @@
 #include "kube/rest_config.hpp"
 #include "util/error.hpp"
 
+#include <optional>
 #include <string>
 
 namespace gic::agent {
@@ -15,11 +16,27 @@ namespace gic::agent {
 // The identity from --sa-name/--sa-namespace, completed from the Istio token's claims. When both
 // are given and differ from the token's own service account the result is an error: istiod signs
 // for the token's service account whatever the CSR says, so the certificate would be for the wrong
-// identity.
+// identity. (The asynchronous startup, prepare_startup_inputs, mints a token for the target
+// instead: see plan_identity.)
 Result<WorkloadIdentity> resolve_identity(Options const& options, std::string const& istio_token);
 
-// --kubeconfig, else the first file in KUBECONFIG, else in-cluster (token and ca.crt beside
-// --sa-token-path), else ~/.kube/config.
+// Which identity to issue for and which token proves it.
+struct IdentityPlan {
+    WorkloadIdentity target;
+    // The mounted token's service account (--istio-token-path), when a token is mounted.
+    std::optional<WorkloadIdentity> mounted;
+    // No mounted token, or one for another service account: a token for `target` must be minted
+    // with the TokenRequest API before calling the CA.
+    bool mint_token = false;
+};
+
+// `mounted_token`: the content of --istio-token-path, or nullopt when the file does not exist.
+// Without a mounted token both --sa-namespace and --sa-name are required (the error names them).
+Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::string> const& mounted_token);
+
+// --kubeconfig (that file), else KUBECONFIG (merged), else in-cluster (token and ca.crt beside
+// --sa-token-path), else ~/.kube/config; --context or current-context. An exec plugin is not run
+// here (kube::complete_credentials does that, asynchronously).
 Result<kube::RestConfig> select_kube_config(Options const& options);
 
 // POD_NAME, else the host name: recorded as the writer of the Secret.

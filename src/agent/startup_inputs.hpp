@@ -1,14 +1,22 @@
 #pragma once
 // Everything read once at startup, before anything goes on the wire. A failure is a
-// configuration error (gic::ConfigError, exit 2) whose message names the flag or file.
+// configuration error (gic::ConfigError, exit 2) whose message names the flag, file, kubeconfig
+// context, exec command or RBAC permission to fix.
 
+#include "agent/configmap_root_source.hpp"
 #include "agent/identity.hpp"
 #include "agent/input_files.hpp"
+#include "agent/minted_token_source.hpp"
 #include "agent/options.hpp"
 #include "agent/secret_writer.hpp"
+#include "agent/token_source.hpp"
 #include "istio/ca_client.hpp"
+#include "kube/client.hpp"
 #include "kube/rest_config.hpp"
 
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,11 +25,36 @@ namespace gic::agent {
 struct StartupInputs {
     WorkloadIdentity identity;
     RootBundle roots;
-    std::optional<kube::RestConfig> kube_config;  // absent with --output-dir
+    std::optional<kube::RestConfig> kube_config;  // absent when the API is not needed (--output-dir with mounts)
     SecretTarget target;                          // the output Secret (without --output-dir)
+
+    // Set by prepare_startup_inputs only.
+    // The API client made at startup (whenever kube_config is set): use it for the Secret too.
+    std::shared_ptr<kube::Client> client;
+    // The token for the CA: the mounted file, or minted_token.
+    std::shared_ptr<TokenSource> token_source;
+    // Set when the token is minted with TokenRequest: its keep_fresh() must run for as long as
+    // the agent does (continuous mode), or the token expires after about an hour. Uses `client`.
+    std::shared_ptr<MintedTokenSource> minted_token;
+    // Set when the roots come from ConfigMap istio-ca-root-cert (no --root-cert-path file): call
+    // reload() when it changes. Uses `client`.
+    std::shared_ptr<ConfigMapRootSource> configmap_roots;
 };
 
+// Sidecar mode only, synchronous: the mounted token and root file; a token for another service
+// account is an error (resolve_identity).
 StartupInputs load_startup_inputs(Options const& options);
+
+// Every mode. Runs on the agent's io_context without blocking it (exec plugins, TokenRequest and
+// the ConfigMap read are asynchronous):
+//   - token: --istio-token-path when the file exists and belongs to the target identity; else a
+//     token minted with TokenRequest for --sa-namespace/--sa-name (audience istio-ca, 1 h);
+//   - roots: --root-cert-path when the file exists; else ConfigMap istio-ca-root-cert in the
+//     target's namespace;
+//   - Kubernetes: loaded (select_kube_config, exec plugin run once) when minting, reading the
+//     ConfigMap or writing a Secret needs it.
+// Throws ConfigError.
+boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& options);
 
 istio::CaClientConfig ca_client_config(Options const& options, RootBundle const& roots);
 

@@ -1,0 +1,135 @@
+#include "agent/minted_token_source.hpp"
+
+#include "agent/token_claims.hpp"
+#include "observe/log.hpp"
+#include "util/time_format.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+
+namespace gic::agent {
+
+namespace json = boost::json;
+using std::chrono::system_clock;
+
+boost::json::object token_request_body(MintRequest const& request) {
+    json::array audiences;
+    for (auto const& a : request.audiences) audiences.emplace_back(a);
+    return json::object{{"apiVersion", "authentication.k8s.io/v1"},
+                        {"kind", "TokenRequest"},
+                        {"spec", json::object{{"audiences", std::move(audiences)},
+                                              {"expirationSeconds", request.expiration.count()}}}};
+}
+
+Result<MintedToken> parse_token_request_response(boost::json::object const& response) {
+    auto const* status = response.if_contains("status");
+    if (!status || !status->is_object()) return make_error("the TokenRequest answer has no status");
+    auto const* token = status->as_object().if_contains("token");
+    if (!token || !token->is_string() || token->as_string().empty()) {
+        return make_error("the TokenRequest answer has no status.token");
+    }
+    auto const* expiry = status->as_object().if_contains("expirationTimestamp");
+    if (!expiry || !expiry->is_string()) return make_error("the TokenRequest answer has no status.expirationTimestamp");
+    auto const at = util::parse_rfc3339(std::string(expiry->as_string()));
+    if (!at) return make_error("the TokenRequest answer's status.expirationTimestamp is not an RFC 3339 time");
+    return MintedToken{std::string(token->as_string()), *at};
+}
+
+system_clock::time_point refresh_time(system_clock::time_point minted_at, system_clock::time_point expires_at) {
+    auto const life = expires_at - minted_at;
+    if (life <= system_clock::duration::zero()) return minted_at;
+    return minted_at + life * 8 / 10;
+}
+
+MintedTokenSource::MintedTokenSource(kube::Client& client, MintRequest request, Clock clock)
+    : client_(client), request_(std::move(request)), clock_(std::move(clock)) {}
+
+std::string MintedTokenSource::describe() const {
+    return "Istio token minted with TokenRequest for " + request_.namespace_ + "/" + request_.service_account;
+}
+
+std::optional<system_clock::time_point> MintedTokenSource::expires_at() const {
+    if (!current_) return std::nullopt;
+    return current_->expires_at;
+}
+
+Result<std::string> MintedTokenSource::token() {
+    if (current_ && clock_() < current_->expires_at) return current_->token;
+    std::string const why = current_ ? "the minted token expired at " + util::format_rfc3339(current_->expires_at)
+                                     : std::string("no token was minted yet");
+    if (last_error_) return make_error(describe(), why + "; last attempt: " + last_error_->message);
+    return make_error(describe(), why);
+}
+
+boost::asio::awaitable<Result<void>> MintedTokenSource::mint() {
+    std::string const subject = request_.namespace_ + "/" + request_.service_account;
+    auto fail = [&](Error const& e) {
+        last_error_ = e;
+        return Result<void>(e);
+    };
+    kube::ResourceRef const ref{"v1", "serviceaccounts", request_.namespace_, request_.service_account, "token"};
+    auto const body = token_request_body(request_);
+    auto const minted_at = clock_();
+    auto answer = co_await client_.create(ref, body);
+    std::string const context = "minting an Istio token for " + subject + " with the TokenRequest API";
+    if (!answer) {
+        auto const& e = answer.error();
+        std::string detail = e.describe();
+        if (e.is_forbidden()) {
+            detail += " (grant the Kubernetes credentials in use, " + e.credentials +
+                      ", a Role with verbs [\"create\"] on resources [\"serviceaccounts/token\"] and resourceNames [\"" +
+                      request_.service_account + "\"] in namespace " + request_.namespace_ + ")";
+        } else if (e.is_not_found()) {
+            detail += " (does service account " + subject + " exist? check --sa-namespace and --sa-name)";
+        }
+        co_return fail(make_error(context, detail));
+    }
+    auto minted = parse_token_request_response(*answer);
+    if (!minted) co_return fail(wrap_error(context, minted.error()));
+    // The claims only guard against our own mistakes (istiod authenticates the token itself): a
+    // token for another identity must never reach the CA.
+    auto claims = parse_token_claims(minted->token);
+    if (!claims) co_return fail(wrap_error(context + ": the minted token", claims.error()));
+    if (claims->namespace_ != request_.namespace_ || claims->service_account != request_.service_account) {
+        co_return fail(make_error(context, "the API server returned a token for " + claims->namespace_ + "/" +
+                                               claims->service_account + "; refusing to use it"));
+    }
+    current_ = std::move(*minted);
+    minted_at_ = minted_at;
+    last_error_.reset();
+    observe::log_info("agent", "minted an Istio token with TokenRequest",
+                      {{"service_account", subject}, {"expires", util::format_rfc3339(current_->expires_at)}});
+    co_return Result<void>{};
+}
+
+boost::asio::awaitable<void> MintedTokenSource::keep_fresh() {
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto sleep_for = [&](system_clock::duration wait) -> boost::asio::awaitable<void> {
+        if (wait <= system_clock::duration::zero()) co_return;
+        boost::asio::steady_timer timer(executor, std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
+        co_await timer.async_wait(boost::asio::use_awaitable);
+    };
+    std::chrono::seconds retry_delay{1};
+    for (;;) {
+        auto const due = current_ ? refresh_time(minted_at_, current_->expires_at) - clock_() : system_clock::duration::zero();
+        co_await sleep_for(due);
+        for (;;) {
+            auto minted = co_await mint();
+            if (minted) break;
+            observe::log_warning("agent",
+                                 "minting the Istio token failed; retrying, the current token serves until it expires",
+                                 {{"error", minted.error().message},
+                                  {"retry_in_s", std::to_string(retry_delay.count())},
+                                  {"expires", current_ ? util::format_rfc3339(current_->expires_at) : std::string("-")}});
+            co_await sleep_for(retry_delay);
+            retry_delay = std::min(retry_delay * 2, std::chrono::seconds(60));
+        }
+        retry_delay = std::chrono::seconds(1);
+    }
+}
+
+}  // namespace gic::agent

@@ -1,0 +1,79 @@
+#pragma once
+// An Istio token minted with the TokenRequest API (POST .../serviceaccounts/<sa>/token, audience
+// istio-ca) for when no token is mounted (standalone use with a kubeconfig) or when the mounted
+// one belongs to another service account than the target identity (istiod signs for the token's
+// identity whatever the CSR says). The token is cached; keep_fresh() mints again at 80 % of its
+// life, like the kubelet rotates projected tokens, and keeps the old token while it is valid if a
+// mint fails.
+//
+// RBAC for the Kubernetes credentials in use: verb "create" on "serviceaccounts/token" (core
+// group) in the target's namespace, which may be limited with resourceNames: [<sa>].
+
+#include "agent/identity.hpp"
+#include "agent/token_source.hpp"
+#include "kube/client.hpp"
+#include "util/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gic::agent {
+
+struct MintRequest {
+    std::string namespace_;
+    std::string service_account;
+    std::vector<std::string> audiences{"istio-ca"};
+    std::chrono::seconds expiration{3600};
+};
+
+struct MintedToken {
+    std::string token;  // never logged
+    std::chrono::system_clock::time_point expires_at;
+};
+
+// The TokenRequest body: {"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{...}}.
+boost::json::object token_request_body(MintRequest const& request);
+// status.token and status.expirationTimestamp of the answer. Errors name the missing field.
+Result<MintedToken> parse_token_request_response(boost::json::object const& response);
+// When to mint again: 80 % of the way from `minted_at` to the expiry.
+std::chrono::system_clock::time_point refresh_time(std::chrono::system_clock::time_point minted_at,
+                                                   std::chrono::system_clock::time_point expires_at);
+
+class MintedTokenSource final : public TokenSource {
+public:
+    using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+    MintedTokenSource(kube::Client& client, MintRequest request,
+                      Clock clock = [] { return std::chrono::system_clock::now(); });
+
+    // Mints now. The error names the RBAC permission when the API refused (403), the service
+    // account when it does not exist (404), and checks that the token is for the requested
+    // service account (never a certificate for the wrong identity).
+    boost::asio::awaitable<Result<void>> mint();
+
+    // Runs until cancelled: mints again at 80 % of the current token's life; a failed mint is
+    // retried with backoff (1 s doubling to 1 min) and logged, the old token serving meanwhile.
+    boost::asio::awaitable<void> keep_fresh();
+
+    // The cached token; an error when none was minted or it has expired (naming the last failure).
+    Result<std::string> token() override;
+    std::string describe() const override;
+
+    std::optional<std::chrono::system_clock::time_point> expires_at() const;
+
+private:
+    kube::Client& client_;
+    MintRequest request_;
+    Clock clock_;
+    std::optional<MintedToken> current_;
+    std::chrono::system_clock::time_point minted_at_{};
+    std::optional<Error> last_error_;
+};
+
+}  // namespace gic::agent
