@@ -65,14 +65,37 @@ std::vector<std::string> Sandbox::agent_args() const {
             "--kubeconfig", sa_dir() + "/kubeconfig", "--output-secret-ns", sa_namespace};
 }
 
-ProcessResult Sandbox::run_agent(std::vector<std::string> const& extra, std::chrono::milliseconds timeout) const {
+namespace {
+
+std::vector<std::string> merged_agent_argv(std::vector<std::string> const& base, std::vector<std::string> const& extra) {
     std::vector<std::string> argv{agent_binary()};
     // A flag given in `extra` replaces the sandbox's own value for it.
-    auto args = agent_args();
-    for (std::size_t i = 0; i + 1 < args.size(); i += 2)
-        if (std::find(extra.begin(), extra.end(), args[i]) == extra.end()) argv.insert(argv.end(), {args[i], args[i + 1]});
+    for (std::size_t i = 0; i + 1 < base.size(); i += 2)
+        if (std::find(extra.begin(), extra.end(), base[i]) == extra.end()) argv.insert(argv.end(), {base[i], base[i + 1]});
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return run_process(argv, timeout, {"POD_NAME=gateway-0"});
+    return argv;
+}
+
+}  // namespace
+
+std::unique_ptr<ChildProcess> Sandbox::start_agent(std::vector<std::string> const& extra, std::string const& log_name,
+                                                   std::vector<std::string> const& env) const {
+    return std::make_unique<ChildProcess>(merged_agent_argv(agent_args(), extra), dir_.file(log_name + ".log"), env);
+}
+
+boost::json::value Sandbox::istiod_admin_get(std::string const& path) const {
+    auto r = http_request("GET", istiod_admin_url_ + path);
+    if (r.status / 100 != 2) throw std::runtime_error("istiod admin GET " + path + " failed: " + r.body);
+    return boost::json::parse(r.body);
+}
+
+void Sandbox::istiod_admin_post(std::string const& path, std::string const& json) const {
+    auto r = http_request("POST", istiod_admin_url_ + path, json);
+    if (r.status / 100 != 2) throw std::runtime_error("istiod admin POST " + path + " failed: " + r.body);
+}
+
+ProcessResult Sandbox::run_agent(std::vector<std::string> const& extra, std::chrono::milliseconds timeout) const {
+    return run_process(merged_agent_argv(agent_args(), extra), timeout, {"POD_NAME=gateway-0"});
 }
 
 ProcessResult Sandbox::kubectl(std::vector<std::string> const& args, std::string const& stdin_text) const {

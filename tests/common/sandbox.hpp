@@ -41,6 +41,15 @@ public:
     // Runs gen-istio-cert with agent_args() (minus the flags that `extra` sets) followed by `extra`.
     ProcessResult run_agent(std::vector<std::string> const& extra, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
+    // Starts gen-istio-cert in continuous mode (agent_args() minus what `extra` sets, then `extra`);
+    // its output goes to <state>/<log_name>.log.
+    std::unique_ptr<ChildProcess> start_agent(std::vector<std::string> const& extra, std::string const& log_name,
+                                              std::vector<std::string> const& env = {"POD_NAME=gateway-0"}) const;
+
+    // The istiod emulator's admin endpoint, parsed (GET /requests, POST /rotate-root ...).
+    boost::json::value istiod_admin_get(std::string const& path) const;
+    void istiod_admin_post(std::string const& path, std::string const& json) const;
+
     // kubectl with the admin kubeconfig and a private cache dir.
     ProcessResult kubectl(std::vector<std::string> const& args, std::string const& stdin_text = {}) const;
     bool has_kubectl() const { return !kubectl_.empty(); }
