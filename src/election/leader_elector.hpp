@@ -18,6 +18,7 @@
 //
 // Thread Safety: io_context thread only.
 
+#include "election/elector_config.hpp"
 #include "election/election_state.hpp"
 #include "election/election_steps.hpp"
 #include "election/event_recorder.hpp"
@@ -37,22 +38,6 @@
 #include <string>
 
 namespace gic::election {
-
-struct ElectorConfig {
-    std::string lease_namespace;
-    std::string lease_name;
-    std::string identity;
-    std::chrono::milliseconds lease_duration{15'000};
-    std::chrono::milliseconds renew_deadline{10'000};
-    std::chrono::milliseconds retry_period{2'000};
-};
-
-// client-go's rules: lease > renew deadline > 1.2 x retry period, all positive, names and identity
-// present, lease duration at least 1 s (it is written in whole seconds). The error names the field.
-Result<void> validate(ElectorConfig const& config);
-
-// The default Lease name for a service account: `<sa-name>.gen-istio-cert.teg.tetrate.io`.
-std::string default_lease_name(std::string const& sa_name);
 
 struct ElectionStatus {
     bool leading = false;

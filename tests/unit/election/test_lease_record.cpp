@@ -1,0 +1,123 @@
+// LeaderElectionRecord <-> Lease spec, as client-go reads and writes it.
+
+#include "election/lease_record.hpp"
+#include "util/time_format.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace gic;
+using namespace gic::election;
+namespace json = boost::json;
+
+namespace {
+
+WallTime at(char const* text) { return to_wall_time(*util::parse_rfc3339(text)); }
+
+// A Lease as a client-go elector (controller-runtime) leaves it.
+json::object client_go_lease() {
+    return json::parse(R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease",
+        "metadata":{"name":"gic","namespace":"ns","resourceVersion":"812","uid":"5d0c","labels":{"team":"edge"}},
+        "spec":{"holderIdentity":"gateway-7f9c_3b0c1a2e-0d4b-4c59-9f57-6e1d2a3b4c5d","leaseDurationSeconds":15,
+                "acquireTime":"2026-11-29T15:46:26.123456Z","renewTime":"2026-11-29T15:46:30.654321Z",
+                "leaseTransitions":4}})").as_object();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lease_record)
+
+BOOST_AUTO_TEST_CASE(reads_a_client_go_record) {
+    auto record = record_from_lease(client_go_lease());
+    BOOST_TEST_REQUIRE(record.has_value());
+    BOOST_TEST(record->holder_identity == "gateway-7f9c_3b0c1a2e-0d4b-4c59-9f57-6e1d2a3b4c5d");
+    BOOST_TEST(record->lease_duration_seconds == 15);
+    BOOST_TEST(record->leader_transitions == 4);
+    BOOST_TEST((record->acquire_time == at("2026-11-29T15:46:26.123456Z")));
+    BOOST_TEST((record->renew_time == at("2026-11-29T15:46:30.654321Z")));
+}
+
+BOOST_AUTO_TEST_CASE(writes_micro_time_with_exactly_six_digits_and_no_coordinated_fields) {
+    LeaderElectionRecord record;
+    record.holder_identity = "me";
+    record.lease_duration_seconds = 15;
+    record.acquire_time = at("2026-11-29T15:46:26Z");  // a whole second still gets .000000
+    record.renew_time = at("2026-11-29T15:46:27.5Z");
+    record.leader_transitions = 2;
+    auto lease = client_go_lease();
+    lease["spec"].as_object()["strategy"] = "OldestEmulationVersion";
+    lease["spec"].as_object()["preferredHolder"] = "someone";
+    auto written = with_record(lease, record);
+    auto const& spec = written.at("spec").as_object();
+    BOOST_TEST(spec.at("acquireTime").as_string() == "2026-11-29T15:46:26.000000Z");
+    BOOST_TEST(spec.at("renewTime").as_string() == "2026-11-29T15:46:27.500000Z");
+    BOOST_TEST(spec.at("holderIdentity").as_string() == "me");
+    BOOST_TEST(spec.at("leaseDurationSeconds").as_int64() == 15);
+    BOOST_TEST(spec.at("leaseTransitions").as_int64() == 2);
+    BOOST_TEST(!spec.contains("strategy"));
+    BOOST_TEST(!spec.contains("preferredHolder"));
+    // Metadata as read is kept: the update is checked against its resourceVersion; labels survive.
+    BOOST_TEST(written.at("metadata").at("resourceVersion").as_string() == "812");
+    BOOST_TEST(written.at("metadata").at("labels").at("team").as_string() == "edge");
+}
+
+BOOST_AUTO_TEST_CASE(round_trips_and_keeps_an_empty_holder_explicit) {
+    LeaderElectionRecord record;
+    record.holder_identity = "";
+    record.lease_duration_seconds = 1;
+    record.acquire_time = at("2026-11-29T15:46:26.000001Z");
+    record.renew_time = record.acquire_time;
+    record.leader_transitions = 7;
+    auto lease = new_lease("ns", "gic", record);
+    BOOST_TEST(lease.at("spec").at("holderIdentity").as_string() == "");
+    BOOST_TEST(lease.at("metadata").at("namespace").as_string() == "ns");
+    BOOST_TEST(lease.at("apiVersion").as_string() == "coordination.k8s.io/v1");
+    auto back = record_from_lease(json::parse(json::serialize(lease)).as_object());
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST((*back == record));
+}
+
+BOOST_AUTO_TEST_CASE(missing_spec_and_null_times_read_as_zero_values) {
+    auto empty = record_from_lease(json::parse(R"({"metadata":{"name":"gic"}})").as_object());
+    BOOST_TEST_REQUIRE(empty.has_value());
+    BOOST_TEST(empty->holder_identity.empty());
+    BOOST_TEST(empty->lease_duration_seconds == 0);
+    auto nulls = record_from_lease(
+        json::parse(R"({"spec":{"holderIdentity":null,"acquireTime":null,"renewTime":null}})").as_object());
+    BOOST_TEST_REQUIRE(nulls.has_value());
+    BOOST_TEST(!nulls->acquire_time.has_value());
+    LeaderElectionRecord zero;
+    BOOST_TEST(lease_spec(zero).at("renewTime").is_null());
+    // Fewer or more fraction digits (other writers) are read too.
+    auto lenient = record_from_lease(
+        json::parse(R"({"spec":{"renewTime":"2026-11-29T15:46:30.65Z","acquireTime":"2026-11-29T15:46:30.123456789Z"}})")
+            .as_object());
+    BOOST_TEST_REQUIRE(lenient.has_value());
+    BOOST_TEST((lenient->renew_time == at("2026-11-29T15:46:30.650000Z")));
+    BOOST_TEST((lenient->acquire_time == at("2026-11-29T15:46:30.123456Z")));
+}
+
+struct BadSpec {
+    char const* spec;
+    char const* error;
+};
+
+BOOST_AUTO_TEST_CASE(rejects_bad_fields_naming_them) {
+    BadSpec const cases[] = {
+        {R"("nope")", "Lease spec: not an object"},
+        {R"({"holderIdentity":3})", "Lease spec.holderIdentity: not a string"},
+        {R"({"leaseDurationSeconds":"15"})", "Lease spec.leaseDurationSeconds: not an int32"},
+        {R"({"leaseDurationSeconds":4294967296})", "Lease spec.leaseDurationSeconds: out of int32 range"},
+        {R"({"leaseTransitions":1.5})", "Lease spec.leaseTransitions: not an int32"},
+        {R"({"renewTime":12})", "Lease spec.renewTime: not a string"},
+        {R"({"acquireTime":"yesterday"})", "Lease spec.acquireTime: not an RFC 3339 time: \"yesterday\""},
+    };
+    for (auto const& c : cases) {
+        auto lease = json::parse(std::string(R"({"spec":)") + c.spec + "}").as_object();
+        auto record = record_from_lease(lease);
+        BOOST_TEST_REQUIRE(!record.has_value(), c.spec);
+        BOOST_TEST(record.error().message == c.error);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
