@@ -5,6 +5,9 @@
 #include "agent/rotator.hpp"
 #include "agent/startup.hpp"
 #include "agent/startup_inputs.hpp"
+#include "election/event_recorder.hpp"
+#include "election/identity.hpp"
+#include "election/leader_elector.hpp"
 #include "observe/log.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -13,6 +16,25 @@
 #include <memory>
 
 namespace gic::agent {
+
+namespace {
+
+// The Lease: --leader-election-id (default <sa-name>.gen-istio-cert.teg.tetrate.io) in
+// --leader-election-namespace (default: the output Secret's namespace).
+election::ElectorConfig elector_config(Options const& options, StartupInputs const& inputs) {
+    election::ElectorConfig config;
+    config.lease_namespace =
+        options.leader_election_namespace.empty() ? inputs.target.namespace_ : options.leader_election_namespace;
+    config.lease_name = options.leader_election_id.empty() ? election::default_lease_name(inputs.identity.service_account)
+                                                           : options.leader_election_id;
+    config.identity = election::make_identity(replica_name());
+    config.lease_duration = options.lease_duration;
+    config.renew_deadline = options.renew_deadline;
+    config.retry_period = options.retry_period;
+    return config;
+}
+
+}  // namespace
 
 boost::asio::awaitable<void> run_continuous(Options options) {
     using namespace boost::asio::experimental::awaitable_operators;
@@ -41,8 +63,23 @@ boost::asio::awaitable<void> run_continuous(Options options) {
     observe::log_info("agent", "running", {{"identity", inputs.identity.spiffe_id()}, {"store", store->describe()},
                                            {"ca", options.ca_address}, {"replica", config.writer}});
     WatchedInputs const watched{options.istio_token_path, roots, ca, rotator};
-    // Both run until cancelled; if one fails the other is cancelled too.
-    co_await (rotator.run() && watch_inputs(watched));
+    if (!options.leader_elect || !options.output_dir.empty()) {
+        // One writer by configuration: no Lease.
+        auto both = rotator.run() && watch_inputs(watched);
+        co_await std::move(both);
+        co_return;
+    }
+    // Only the leader runs the Rotator; a new term starts it again with the reuse check.
+    auto const elector_settings = elector_config(options, inputs);
+    election::EventRecorder events(executor, *inputs.kube_config, elector_settings.identity);
+    election::LeaderElector elector(executor, *inputs.kube_config, elector_settings, &events);
+    observe::log_info("agent", "leader election",
+                      {{"lease", elector_settings.lease_namespace + "/" + elector_settings.lease_name},
+                       {"identity", elector_settings.identity}});
+    election::LeaderElector::Guarded guarded = [&rotator] { return rotator.run(); };
+    // Both run until cancelled (SIGTERM): the Rotator stops first, then the Lease is released.
+    auto both = elector.run(guarded) && watch_inputs(watched);
+    co_await std::move(both);
 }
 
 }  // namespace gic::agent

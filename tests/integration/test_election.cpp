@@ -1,0 +1,333 @@
+// Leader election with several real agents (continuous mode) against the kube-apiserver-emulator:
+// one leader writes; failover after SIGKILL (the lease must run out) and SIGTERM (released: fast);
+// a leader cut off from the API stops writing within the renew deadline; a foreign client-go
+// holder is respected until its lease expires; Events are recorded. The emulator's audit log of
+// writes (who held the Lease, when the Secret was written) is the referee.
+
+#include "common/sandbox.hpp"
+
+#include "util/time_format.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <functional>
+#include <regex>
+#include <thread>
+
+using namespace gic;
+using namespace gic::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+std::string const lease_name = std::string(Sandbox::sa_name) + ".gen-istio-cert.teg.tetrate.io";
+std::string const ns = Sandbox::sa_namespace;
+
+// Short timings so failovers happen within a test; client-go's rule lease > renew > 1.2 retry holds.
+std::vector<std::string> elected(std::string const& cert_ttl = "1h") {
+    return {"--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms", "--cert-ttl", cert_ttl,
+            "--metrics-bind-address=0", "--health-probe-bind-address=0"};
+}
+
+bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return condition();
+}
+
+struct Replica {
+    std::string pod;
+    std::unique_ptr<ChildProcess> process;
+
+    // The identity it announced ("<pod>_<uuid>"), once it became leader.
+    std::optional<std::string> leader_identity() const {
+        std::smatch m;
+        auto const log = process->log();
+        static std::regex const line(R"(election: (\S+) became leader)");
+        if (std::regex_search(log, m, line)) return m[1].str();
+        return std::nullopt;
+    }
+    int terms() const {
+        auto const log = process->log();
+        static std::regex const line(R"(election: \S+ became leader)");
+        return int(std::distance(std::sregex_iterator(log.begin(), log.end(), line), std::sregex_iterator()));
+    }
+};
+
+std::vector<Replica> start_replicas(Sandbox const& sb, int n, std::vector<std::string> const& flags) {
+    std::vector<Replica> replicas;
+    for (int i = 0; i < n; ++i) {
+        auto pod = "gateway-" + std::to_string(i);
+        replicas.push_back({pod, sb.start_agent(flags, pod, {"POD_NAME=" + pod})});
+    }
+    return replicas;
+}
+
+// Indexes of the replicas that announced leadership at least once.
+std::vector<std::size_t> leaders(std::vector<Replica> const& replicas) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < replicas.size(); ++i)
+        if (replicas[i].process->running() && replicas[i].leader_identity()) out.push_back(i);
+    return out;
+}
+
+boost::json::object lease(Sandbox const& sb) { return sb.get_json("lease", lease_name, ns); }
+
+std::string lease_holder(Sandbox const& sb) {
+    auto l = lease(sb);
+    if (l.empty()) return {};
+    auto const* h = l.at("spec").as_object().if_contains("holderIdentity");
+    return h != nullptr && h->is_string() ? std::string(h->as_string()) : std::string();
+}
+
+boost::json::array admin_get(Sandbox const& sb, std::string const& path) {
+    auto r = sb.kubectl({"get", "--raw", path});
+    if (r.exit_code != 0) throw std::runtime_error("GET " + path + " failed: " + r.err);
+    return boost::json::parse(r.out).as_array();
+}
+
+struct AuditEntry {
+    Clock::time_point time;
+    std::string resource, name, verb, holder;
+};
+
+std::vector<AuditEntry> audit(Sandbox const& sb) {
+    std::vector<AuditEntry> out;
+    for (auto const& v : admin_get(sb, "/emulator/v1/audit")) {
+        auto const& e = v.as_object();
+        AuditEntry a;
+        a.time = *util::parse_rfc3339(e.at("time").as_string());
+        a.resource = std::string(e.at("resource").as_string());
+        a.name = std::string(e.at("name").as_string());
+        a.verb = std::string(e.at("verb").as_string());
+        if (auto const* h = e.if_contains("holderIdentity"); h != nullptr && h->is_string()) a.holder = std::string(h->as_string());
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::vector<AuditEntry> lease_writes(Sandbox const& sb) {
+    std::vector<AuditEntry> out;
+    for (auto& a : audit(sb))
+        if (a.resource == "leases" && a.name == lease_name) out.push_back(a);
+    return out;
+}
+
+std::vector<AuditEntry> secret_writes(Sandbox const& sb) {
+    std::vector<AuditEntry> out;
+    for (auto& a : audit(sb))
+        if (a.resource == "secrets" && a.name == "istio-certs") out.push_back(a);
+    return out;
+}
+
+// Every Secret write happened while the Lease (as last written before it) named a holder: no
+// write outside a term.
+void check_writes_inside_terms(Sandbox const& sb) {
+    std::string holder;
+    for (auto const& a : audit(sb)) {
+        if (a.resource == "leases" && a.name == lease_name) holder = a.holder;
+        if (a.resource == "secrets" && a.name == "istio-certs") BOOST_TEST(!holder.empty(), "a Secret write with no leader");
+    }
+}
+
+std::vector<boost::json::object> leader_events(Sandbox const& sb) {
+    auto r = sb.kubectl({"get", "events", "-n", ns, "-o", "json"});
+    std::vector<boost::json::object> out;
+    if (r.exit_code != 0) return out;
+    for (auto const& v : boost::json::parse(r.out).at("items").as_array())
+        if (v.at("reason").as_string() == "LeaderElection") out.push_back(v.as_object());
+    return out;
+}
+
+bool has_event(Sandbox const& sb, std::string const& message) {
+    for (auto const& e : leader_events(sb)) {
+        if (e.at("message").as_string() != message) continue;
+        auto const& ref = e.at("involvedObject").as_object();
+        BOOST_TEST(ref.at("kind").as_string() == "Lease");
+        BOOST_TEST(ref.at("apiVersion").as_string() == "coordination.k8s.io/v1");
+        BOOST_TEST(ref.at("name").as_string() == lease_name);
+        BOOST_TEST(e.at("type").as_string() == "Normal");
+        BOOST_TEST((!e.contains("eventTime") || e.at("eventTime").is_null()));
+        return true;
+    }
+    return false;
+}
+
+std::string all_logs(std::vector<Replica> const& replicas) {
+    std::string out;
+    for (auto const& r : replicas) out += "---- " + r.pod + "\n" + r.process->log();
+    return out;
+}
+
+std::size_t the_leader(std::vector<Replica> const& replicas) {
+    auto l = leaders(replicas);
+    BOOST_TEST_REQUIRE(l.size() == 1u, all_logs(replicas));
+    return l.front();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(election)
+
+BOOST_AUTO_TEST_CASE(three_replicas_one_leader_writes_followers_only_watch) {
+    Sandbox sb;
+    auto replicas = start_replicas(sb, 3, elected());
+    BOOST_TEST_REQUIRE(wait_until([&] { return !leaders(replicas).empty(); }, 20s), all_logs(replicas));
+    BOOST_TEST_REQUIRE(wait_until([&] { return !sb.get_json("secret", "istio-certs", ns).empty(); }, 20s), all_logs(replicas));
+    std::this_thread::sleep_for(2s);
+    auto const leader = the_leader(replicas);
+    auto const identity = *replicas[leader].leader_identity();
+    BOOST_TEST(identity.rfind(replicas[leader].pod + "_", 0) == 0u, identity);
+    BOOST_TEST(lease_holder(sb) == identity);
+    auto const spec = lease(sb).at("spec").as_object();
+    BOOST_TEST(spec.at("leaseDurationSeconds").as_int64() == 3);
+    BOOST_TEST(std::regex_match(std::string(spec.at("renewTime").as_string()),
+                                std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+    // Only the leader ever held the Lease; the Secret was written once, inside its term.
+    for (auto const& w : lease_writes(sb)) BOOST_TEST(w.holder == identity);
+    BOOST_TEST(secret_writes(sb).size() == 1u);
+    check_writes_inside_terms(sb);
+    BOOST_TEST(wait_until([&] { return has_event(sb, identity + " became leader"); }, 5s));
+
+    // Steady state: followers watch (no GET polling); the leader only renews (PUT).
+    auto const before = admin_get(sb, "/emulator/v1/requests").size();
+    std::this_thread::sleep_for(3s);
+    auto const requests = admin_get(sb, "/emulator/v1/requests");
+    int gets = 0, updates = 0;
+    for (std::size_t i = before; i < requests.size(); ++i) {
+        auto const& r = requests[i].as_object();
+        if (r.at("resource").as_string() != "leases") continue;
+        if (r.at("verb").as_string() == "get") ++gets;
+        if (r.at("verb").as_string() == "update") ++updates;
+    }
+    BOOST_TEST(gets == 0, "lease GETs in steady state: " << gets);
+    BOOST_TEST(updates >= 2);  // about 6 renewals in 3 s at a 500 ms retry period
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_of_the_leader_fails_over_after_the_lease_runs_out) {
+    Sandbox sb;
+    auto replicas = start_replicas(sb, 3, elected());
+    BOOST_TEST_REQUIRE(wait_until([&] { return !leaders(replicas).empty(); }, 20s), all_logs(replicas));
+    auto const first = the_leader(replicas);
+    auto const first_identity = *replicas[first].leader_identity();
+    std::this_thread::sleep_for(1s);
+    replicas[first].process->signal(SIGKILL);
+    replicas[first].process->wait(5s);
+    BOOST_TEST_REQUIRE(wait_until([&] { return leaders(replicas).size() == 1u && lease_holder(sb) != first_identity; }, 15s),
+                       all_logs(replicas));
+    auto const second_identity = lease_holder(sb);
+    BOOST_TEST(!second_identity.empty());
+    // The followers waited for the lease to run out by their own clocks: the first write of the
+    // new holder comes at least the lease duration (3 s) after the dead leader's last renewal.
+    auto const writes = lease_writes(sb);
+    std::optional<Clock::time_point> last_old, first_new;
+    for (auto const& w : writes) {
+        if (w.holder == first_identity) last_old = w.time;
+        if (w.holder == second_identity && !first_new) first_new = w.time;
+    }
+    BOOST_TEST_REQUIRE((last_old && first_new));
+    auto const gap = std::chrono::duration_cast<std::chrono::milliseconds>(*first_new - *last_old);
+    BOOST_TEST((gap >= 2900ms), "takeover " << gap.count() << " ms after the last renewal");
+    BOOST_TEST((gap <= 10s), "takeover " << gap.count() << " ms after the last renewal");
+    check_writes_inside_terms(sb);
+    auto const spec = lease(sb).at("spec").as_object();
+    BOOST_TEST(spec.at("leaseTransitions").as_int64() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_of_the_leader_releases_and_another_leads_at_once) {
+    Sandbox sb;
+    auto replicas = start_replicas(sb, 3, elected());
+    BOOST_TEST_REQUIRE(wait_until([&] { return !leaders(replicas).empty(); }, 20s), all_logs(replicas));
+    auto const first = the_leader(replicas);
+    auto const first_identity = *replicas[first].leader_identity();
+    std::this_thread::sleep_for(1500ms);  // followers have their watches open
+    auto const stopped_at = std::chrono::steady_clock::now();
+    replicas[first].process->signal(SIGTERM);
+    auto const rc = replicas[first].process->wait(5s);
+    BOOST_TEST_REQUIRE(rc.has_value(), replicas[first].process->log());
+    BOOST_TEST(*rc == 0);
+    BOOST_TEST((std::chrono::steady_clock::now() - stopped_at < 3s), "SIGTERM took too long to exit");
+    BOOST_TEST(replicas[first].process->log().find("released the Lease") != std::string::npos, replicas[first].process->log());
+    BOOST_TEST_REQUIRE(wait_until([&] { return leaders(replicas).size() == 1u; }, 10s), all_logs(replicas));
+    auto const writes = lease_writes(sb);
+    // The release (holder "") and then the new holder's acquisition, well under a lease duration.
+    std::optional<Clock::time_point> released, acquired;
+    for (auto const& w : writes) {
+        if (w.holder.empty() && !released) released = w.time;
+        if (released && !w.holder.empty() && w.holder != first_identity && !acquired) acquired = w.time;
+    }
+    BOOST_TEST_REQUIRE((released && acquired), all_logs(replicas));
+    auto const gap = std::chrono::duration_cast<std::chrono::milliseconds>(*acquired - *released);
+    BOOST_TEST((gap < 2s), "acquired " << gap.count() << " ms after the release");
+    check_writes_inside_terms(sb);
+    BOOST_TEST(wait_until([&] { return has_event(sb, first_identity + " stopped leading"); }, 5s));
+    // The new leader reused the valid Secret: still exactly one write.
+    BOOST_TEST(secret_writes(sb).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_leader_cut_off_from_the_api_stops_writing_within_the_renew_deadline) {
+    Sandbox sb;
+    // A short certificate TTL keeps the leader writing the Secret every few seconds.
+    auto replicas = start_replicas(sb, 2, elected("4s"));
+    BOOST_TEST_REQUIRE(wait_until([&] { return !leaders(replicas).empty(); }, 20s), all_logs(replicas));
+    auto const leader = the_leader(replicas);
+    BOOST_TEST_REQUIRE(wait_until([&] { return secret_writes(sb).size() >= 2u; }, 20s), all_logs(replicas));
+    // Every Lease update fails from now on (for both replicas: nobody can lead).
+    sb.kube_fault(R"({"verb":"update","resource":"leases","status":500,"reason":"InternalError","message":"injected","count":-1})");
+    auto const cut = Clock::now();
+    BOOST_TEST_REQUIRE(replicas[leader].process->wait_for("stopped leading", 10s).has_value(), all_logs(replicas));
+    std::this_thread::sleep_for(5s);
+    for (auto const& w : secret_writes(sb)) {
+        auto const after = std::chrono::duration_cast<std::chrono::milliseconds>(w.time - cut);
+        // Renew deadline 2 s (+ a request in flight when it passed).
+        BOOST_TEST((after < 3500ms), "Secret written " << after.count() << " ms after the API was cut off");
+    }
+    sb.clear_kube_faults();
+    BOOST_TEST(wait_until([&] { return !lease_holder(sb).empty(); }, 15s), all_logs(replicas));
+    BOOST_TEST(wait_until([&] { return replicas[0].terms() + replicas[1].terms() >= 2; }, 15s), all_logs(replicas));
+    check_writes_inside_terms(sb);
+}
+
+BOOST_AUTO_TEST_CASE(a_foreign_client_go_holder_is_respected_until_it_expires) {
+    Sandbox sb;
+    auto const now = util::format_rfc3339_micro(Clock::now());
+    auto const manifest = R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":")" + lease_name +
+                          R"(","namespace":")" + ns + R"("},"spec":{"holderIdentity":"controller-7f9c_3b0c1a2e",)" +
+                          R"("leaseDurationSeconds":5,"acquireTime":")" + now + R"(","renewTime":")" + now +
+                          R"(","leaseTransitions":4}})";
+    auto created = sb.kubectl({"create", "-f", "-"}, manifest);
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    auto replicas = start_replicas(sb, 1, elected());
+    auto const started = std::chrono::steady_clock::now();
+    BOOST_TEST_REQUIRE(replicas[0].process->wait_for("attempting to acquire the Lease", 10s).has_value(), all_logs(replicas));
+    std::this_thread::sleep_for(3s);
+    BOOST_TEST(lease_holder(sb) == "controller-7f9c_3b0c1a2e");
+    BOOST_TEST(!replicas[0].leader_identity().has_value());
+    BOOST_TEST(sb.get_json("secret", "istio-certs", ns).empty());
+    // The foreign lease is 5 s by our clock from when we first saw it; then we take over.
+    BOOST_TEST_REQUIRE(wait_until([&] { return replicas[0].leader_identity().has_value(); }, 10s), all_logs(replicas));
+    BOOST_TEST((std::chrono::steady_clock::now() - started >= 4s));
+    auto const spec = lease(sb).at("spec").as_object();
+    BOOST_TEST(spec.at("holderIdentity").as_string() == *replicas[0].leader_identity());
+    BOOST_TEST(spec.at("leaseTransitions").as_int64() == 5);
+    BOOST_TEST(spec.at("leaseDurationSeconds").as_int64() == 3);
+    BOOST_TEST(!spec.contains("strategy"));
+}
+
+BOOST_AUTO_TEST_CASE(without_leader_election_no_lease_is_used) {
+    Sandbox sb;
+    auto flags = elected();
+    flags.push_back("--leader-elect=false");
+    auto replicas = start_replicas(sb, 1, flags);
+    BOOST_TEST_REQUIRE(wait_until([&] { return !sb.get_json("secret", "istio-certs", ns).empty(); }, 20s), all_logs(replicas));
+    BOOST_TEST(lease(sb).empty());
+    BOOST_TEST(lease_writes(sb).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
