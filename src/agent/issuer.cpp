@@ -1,6 +1,7 @@
 #include "agent/issuer.hpp"
 
 #include "observe/log.hpp"
+#include "observe/metrics.hpp"
 #include "pki/chain.hpp"
 #include "pki/csr.hpp"
 
@@ -23,7 +24,11 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
         auto token = token_reader();
         if (!token) co_return IssueError{token.error(), IssueFailure::local};
         istio::CertificateRequest request{*csr, params.ttl, std::move(*token)};
+        auto const call_started = std::chrono::steady_clock::now();
         auto response = co_await ca.create_certificate(request);
+        if (params.metrics)
+            params.metrics->ca_request(response ? std::string_view("OK") : istio::status_code_name(response.error().code),
+                                       std::chrono::steady_clock::now() - call_started);
         if (!response) {
             auto const& ca_error = response.error();
             if (!ca_error.is_retriable() || attempt >= attempts) {

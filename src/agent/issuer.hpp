@@ -16,6 +16,10 @@
 #include <functional>
 #include <vector>
 
+namespace gic::observe {
+class AgentMetrics;
+}
+
 namespace gic::agent {
 
 struct IssueParams {
@@ -23,6 +27,7 @@ struct IssueParams {
     pki::KeyAlgorithm algorithm = pki::KeyAlgorithm::rsa2048;
     std::chrono::seconds ttl{24 * 3600};
     std::vector<pki::Certificate> trusted_roots;
+    observe::AgentMetrics* metrics = nullptr;  // CA call count and duration; none recorded when null
 };
 
 struct IssueResult {

@@ -22,6 +22,17 @@ std::string outcome_word(WriteOutcome o) {
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
 
+std::string_view renewal_result(IssueFailure kind) {
+    switch (kind) {
+        case IssueFailure::local: return observe::renewal_result_local_error;
+        case IssueFailure::ca_retriable: return observe::renewal_result_ca_unavailable;
+        case IssueFailure::unauthenticated: return observe::renewal_result_unauthenticated;
+        case IssueFailure::ca_rejected: return observe::renewal_result_ca_rejected;
+        case IssueFailure::invalid_response: return observe::renewal_result_invalid_response;
+    }
+    return observe::renewal_result_local_error;
+}
+
 // Roots compare by content, not by PEM formatting.
 bool same_roots(std::vector<pki::Certificate> const& a, std::vector<pki::Certificate> const& b) {
     if (a.size() != b.size()) return false;
@@ -114,6 +125,7 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::reconcile
                     if (!co_await write_with_retries(refreshed, "root bundle update")) co_return now;
                 }
                 backoff_.reset();
+                if (config_.metrics) config_.metrics->certificate_stored(leaf.not_after());
                 observe::log_info(component, "stored certificate is valid; renewal scheduled",
                                   {{"identity", spiffe_id},
                                    {"store", store_.describe()},
@@ -132,7 +144,8 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::reconcile
 boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and_write() {
     auto const spiffe_id = config_.identity.spiffe_id();
     for (;;) {
-        IssueParams const params{config_.identity, config_.algorithm, config_.ttl, roots_.current().certs};
+        IssueParams const params{config_.identity, config_.algorithm, config_.ttl, roots_.current().certs,
+                                 config_.metrics ? &config_.metrics->agent() : nullptr};
         auto issued = co_await issue_certificate(ca_, params, token_reader_, 1, config_.backoff);
         if (!issued) {
             auto const& failure = issued.error();
@@ -140,6 +153,7 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
             // pilot-agent rebuilds its connection after any CA error; a rotated root or a restarted
             // istiod is picked up this way even without a file event.
             if (failure.kind != IssueFailure::local) ca_.rebuild_channel(roots_.current().pem);
+            if (config_.metrics) config_.metrics->renewal_failed(renewal_result(failure.kind));
             observe::log_error(component, "issuing failed; the stored certificate is kept",
                                {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", failure.error.message}});
             co_await sleep_for(delay);
@@ -147,7 +161,11 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
         }
         auto const& leaf = issued->issued.chain.leaf();
         auto due = schedule_.renew_at(issued->received_at, leaf.not_after());
-        if (!co_await write_with_retries(issued->issued, "issued certificate")) continue;
+        if (!co_await write_with_retries(issued->issued, "issued certificate")) {
+            if (config_.metrics) config_.metrics->renewal_failed(observe::renewal_result_write_failed);
+            continue;
+        }
+        if (config_.metrics) config_.metrics->renewal_succeeded(std::chrono::system_clock::now());
         backoff_.reset();
         scheduled_serial_ = leaf.serial_hex();
         scheduled_due_ = due;
@@ -167,6 +185,7 @@ boost::asio::awaitable<bool> Rotator::write_with_retries(KeyedChain const& chain
     for (;;) {
         auto outcome = co_await store_.write(chain, context);
         if (outcome) {
+            if (config_.metrics && *outcome != WriteOutcome::kept_newer) config_.metrics->certificate_stored(leaf.not_after());
             observe::log_info(component, *outcome == WriteOutcome::kept_newer
                                              ? "a newer certificate is already stored; kept it"
                                              : "certificate written",

@@ -22,6 +22,7 @@
 #include "agent/renewal_schedule.hpp"
 #include "agent/root_bundle_source.hpp"
 #include "istio/ca_client.hpp"
+#include "observe/metrics.hpp"
 #include "util/backoff.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +30,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace gic::agent {
@@ -42,6 +44,7 @@ struct RotatorConfig {
     std::chrono::milliseconds max_sleep{std::chrono::minutes(5)};
     util::BackoffPolicy backoff{std::chrono::milliseconds(500), 2.0, std::chrono::milliseconds(60'000), 0.2};
     std::chrono::milliseconds rejected_retry{std::chrono::minutes(5)};
+    std::optional<observe::TargetMetrics> metrics;  // this target's metrics; none recorded when empty
 };
 
 class Rotator {

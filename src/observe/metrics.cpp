@@ -47,7 +47,7 @@ AgentMetrics::AgentMetrics(std::string_view version)
       kube_requests_(registry_.counter("gen_istio_cert_kube_requests_total",
                                        "Kubernetes API requests by verb, resource and HTTP status code (0: no response).",
                                        {"verb", "resource", "code"})),
-      leader_(registry_.gauge("gen_istio_cert_leader", "1 while this replica holds the leader election Lease, else 0.")),
+      leader_(registry_.gauge("gen_istio_cert_leader", "1 while this replica is the writer (holds the leader election Lease, or runs without election), else 0.")),
       leader_transitions_(registry_.counter("gen_istio_cert_leader_transitions_total",
                                             "Times this replica gained or lost leadership.")),
       token_reloads_(registry_.counter("gen_istio_cert_token_reloads_total", "Changes of the Istio token file seen.")),

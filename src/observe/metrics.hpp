@@ -7,7 +7,8 @@
 //   ca_request_duration_seconds                  histogram CreateCertificate round trips
 //   ca_requests_total{code}                      counter  CreateCertificate calls by gRPC status name
 //   kube_requests_total{verb,resource,code}      counter  Kubernetes API calls by HTTP status (0: no answer)
-//   leader                                       gauge    1 while this replica holds the Lease
+//   leader                                       gauge    1 while this replica is the writer (holds
+//                                                         the Lease, or runs without leader election)
 //   leader_transitions_total                     counter  times this replica became or stopped being leader
 //   token_reloads_total                          counter  Istio token file changes seen
 //   root_reloads_total                           counter  root bundle reloads
@@ -96,6 +97,19 @@ private:
     CounterFamily& token_reloads_;
     CounterFamily& root_reloads_;
     GaugeFamily& build_info_;
+};
+
+// Marks a term of leadership: `leader` is 1 while it lives (a transition counted on each edge).
+// Create it where the guarded work starts; it resets the gauge however the term ends.
+class LeaderTerm {
+public:
+    explicit LeaderTerm(AgentMetrics& metrics) : metrics_(metrics) { metrics_.set_leader(true); }
+    ~LeaderTerm() { metrics_.set_leader(false); }
+    LeaderTerm(LeaderTerm const&) = delete;
+    LeaderTerm& operator=(LeaderTerm const&) = delete;
+
+private:
+    AgentMetrics& metrics_;
 };
 
 // Upper bounds of ca_request_duration_seconds (the default CA call deadline is 30 s).

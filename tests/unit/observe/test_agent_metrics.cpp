@@ -72,6 +72,16 @@ BOOST_AUTO_TEST_CASE(leader_changes_count_transitions_and_reloads_count) {
     BOOST_TEST(has_line(text, "gen_istio_cert_root_reloads_total 2"), text);
 }
 
+BOOST_AUTO_TEST_CASE(a_leader_term_sets_the_gauge_for_its_lifetime) {
+    AgentMetrics m("0.1.0");
+    {
+        LeaderTerm term(m);
+        BOOST_TEST(m.leader());
+    }
+    BOOST_TEST(!m.leader());
+    BOOST_TEST(has_line(m.expose(), "gen_istio_cert_leader_transitions_total 2"));
+}
+
 BOOST_AUTO_TEST_CASE(every_family_has_help_and_type_before_its_samples) {
     AgentMetrics m("0.1.0");
     auto text = m.expose();
