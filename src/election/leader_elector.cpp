@@ -382,6 +382,8 @@ awaitable<void> LeaderElector::run(Guarded guarded) {
     co_await asio::this_coro::reset_cancellation_state();
     // The guarded work has stopped (it ran inside the campaign): only now give the Lease away.
     co_await stop_and_release();
+    // The setting belongs to the caller's coroutine chain: restore Asio's default.
+    co_await asio::this_coro::throw_if_cancelled(true);
     if (failure) std::rethrow_exception(failure);
     throw boost::system::system_error(asio::error::operation_aborted, "leader election stopped");
 }
