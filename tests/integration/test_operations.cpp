@@ -17,6 +17,8 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -132,6 +134,74 @@ std::string joined(std::set<std::string> const& s) {
     std::string out;
     for (auto const& x : s) out += (out.empty() ? "" : ", ") + x;
     return out;
+}
+
+
+// The two emulators with RBAC enforced for service-account callers (the admin kubeconfig is not
+// restricted), the way Sandbox starts them.
+struct RbacCluster {
+    TempDir dir{"gic-rbac"};
+    std::unique_ptr<ChildProcess> kube;
+    std::unique_ptr<ChildProcess> istiod;
+    std::string ca_address;
+
+    RbacCluster() {
+        std::string const sa = std::string(Sandbox::sa_namespace) + "/" + Sandbox::sa_name;
+        kube = std::make_unique<ChildProcess>(
+            std::vector<std::string>{std::getenv("KUBE_EMULATOR"), "--listen", "127.0.0.1:0", "--state-dir", dir.file("kube"),
+                                     "--service-account", sa, "--authorization", "RBAC"},
+            dir.file("kube.log"));
+        if (!kube->wait_for(R"(listening on https://127\.0\.0\.1:(\d+))", std::chrono::seconds(20)))
+            throw std::runtime_error("kube-apiserver-emulator did not start:\n" + kube->log());
+        istiod = std::make_unique<ChildProcess>(
+            std::vector<std::string>{std::getenv("ISTIOD_EMULATOR"), "--listen", "127.0.0.1:0", "--state-dir", dir.file("istiod"),
+                                     "--kubeconfig", admin_kubeconfig(), "--publish-namespace", Sandbox::sa_namespace},
+            dir.file("istiod.log"));
+        auto ready = istiod->wait_for(R"(listening on 127\.0\.0\.1:(\d+))", std::chrono::seconds(20));
+        if (!ready) throw std::runtime_error("istiod-emulator did not start:\n" + istiod->log());
+        ca_address = "127.0.0.1:" + (*ready)[1];
+    }
+    ~RbacCluster() {
+        istiod->signal(SIGTERM);
+        kube->signal(SIGTERM);
+        istiod->wait(std::chrono::seconds(5));
+        kube->wait(std::chrono::seconds(5));
+    }
+    std::string admin_kubeconfig() const { return dir.file("kube/admin.kubeconfig"); }
+    std::string sa_dir() const { return dir.file("kube/serviceaccounts/") + Sandbox::sa_namespace + "/" + Sandbox::sa_name; }
+
+    ProcessResult kubectl(std::vector<std::string> args, std::string const& stdin_text = {}) const {
+        std::vector<std::string> argv{std::getenv("KUBECTL"), "--kubeconfig", admin_kubeconfig(), "--cache-dir", dir.file("cache")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, std::chrono::seconds(30), {}, stdin_text);
+    }
+    // gen-istio-cert --once as the service account, with its own kubeconfig.
+    ProcessResult agent_once(std::string const& secret) const {
+        return run_process({agent_binary(), "--once", "--ca-address", ca_address, "--root-cert-path",
+                            dir.file("istiod/root-cert.pem"), "--istio-token-path", sa_dir() + "/istio-token", "--kubeconfig",
+                            sa_dir() + "/kubeconfig", "--output-secret", secret},
+                           std::chrono::seconds(60), {"POD_NAME=rbac-0"});
+    }
+};
+
+// The namespaced Role as shipped, minus the verb `drop` on `resource` when given.
+std::string role_without(std::string const& resource, std::string const& drop) {
+    auto text = read_file((source_root() / "manifests/rbac-namespaced/role.yaml").string());
+    if (resource.empty()) return text;
+    auto const rule = "resources: [\"" + resource + "\"]\n  verbs: [";
+    auto at = text.find(rule);
+    if (at == std::string::npos) throw std::runtime_error("no rule for " + resource + " in role.yaml");
+    auto verbs_at = at + rule.size();
+    auto end = text.find(']', verbs_at);
+    auto verbs = text.substr(verbs_at, end - verbs_at);
+    auto const quoted = "\"" + drop + "\"";
+    auto v = verbs.find(quoted);
+    if (v == std::string::npos) throw std::runtime_error("no verb " + drop + " for " + resource + " in role.yaml");
+    verbs.erase(v, quoted.size());
+    while (verbs.find(", ,") != std::string::npos) verbs.replace(verbs.find(", ,"), 3, ",");
+    if (verbs.rfind(", ", 0) == 0) verbs.erase(0, 2);
+    if (verbs.size() >= 2 && verbs.substr(verbs.size() - 2) == ", ") verbs.erase(verbs.size() - 2);
+    return text.replace(verbs_at, end - verbs_at, verbs);
 }
 
 }  // namespace
@@ -287,6 +357,32 @@ BOOST_AUTO_TEST_CASE(manifests_load_and_grant_exactly_the_documented_rules) {
     auto binding = sb.get_json("rolebinding", "teg-gen-certs-rb", Sandbox::sa_namespace);
     BOOST_TEST_REQUIRE(!binding.empty());
     BOOST_TEST(binding.at("subjects").as_array().at(0).at("name").as_string() == Sandbox::sa_name);
+}
+
+BOOST_AUTO_TEST_CASE(shipped_role_is_enough_for_once_and_each_secrets_verb_is_needed) {
+    RbacCluster cluster;
+    auto const forbidden_first = cluster.agent_once("before-rbac");
+    BOOST_TEST(forbidden_first.exit_code != 0, "the agent wrote a Secret without any RBAC");
+    BOOST_TEST(forbidden_first.err.find("forbidden: RBAC must allow verb") != std::string::npos, forbidden_first.err);
+
+    auto applied = cluster.kubectl({"create", "-f", "-"}, role_without("", ""));
+    BOOST_TEST_REQUIRE(applied.exit_code == 0, applied.out << applied.err);
+    auto created = cluster.agent_once("istio-certs");
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    auto updated = cluster.agent_once("istio-certs");
+    BOOST_TEST_REQUIRE(updated.exit_code == 0, updated.err);
+
+    // Without any one of the Secret verbs, --once fails and names the missing rule.
+    for (auto const* verb : {"get", "create", "update"}) {
+        auto replaced = cluster.kubectl({"replace", "-f", "-"}, role_without("secrets", verb));
+        BOOST_TEST_REQUIRE(replaced.exit_code == 0, replaced.out << replaced.err);
+        // "update" is only needed once the Secret exists; "create" only while it does not.
+        auto const secret = std::string(verb) == "create" ? "fresh-" + std::string(verb) : std::string("istio-certs");
+        auto denied = cluster.agent_once(secret);
+        BOOST_TEST(denied.exit_code != 0, "--once succeeded without secrets/" << verb);
+        BOOST_TEST(denied.err.find("RBAC must allow verb \"" + std::string(verb) + "\" on \"secrets\"") != std::string::npos,
+                   verb << ": " << denied.err);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(deployment_example_is_a_hardened_sidecar) {
