@@ -122,18 +122,28 @@ struct Client::Impl {
         return token ? *token : config.bearer_token;
     }
 
-    std::string target_for(std::string path) const {
+    std::string target_for(std::string path, std::string const& query) const {
         std::string target = config.path_prefix + path;
+        std::string params = query;
         if (options.send_timeout_param && options.request_timeout.count() > 0) {
-            target += "?timeout=" + util::format_go_duration(options.request_timeout);
+            if (!params.empty()) params += '&';
+            params += "timeout=" + util::format_go_duration(options.request_timeout);
         }
+        if (!params.empty()) target += "?" + params;
         return target;
+    }
+
+    void observe(std::string_view verb, ResourceRef const& ref, int code, Clock::time_point started) const {
+        if (!options.observer) return;
+        std::string const resource = ref.subresource.empty() ? ref.resource : ref.resource + "/" + ref.subresource;
+        options.observer(verb, resource, code, Clock::now() - started);
     }
 
     // Parameters by value: the coroutine may outlive the caller's temporaries.
     asio::awaitable<ApiResult<boost::json::object>> call(http::verb method, std::string verb, ResourceRef ref,
-                                                         std::string path, std::optional<std::string> payload) {
-        std::string const target = target_for(std::move(path));
+                                                         std::string path, std::optional<std::string> payload,
+                                                         std::string query = {}) {
+        std::string const target = target_for(std::move(path), query);
         bool token_refreshed_after_401 = false;
         int retries = 0;
         for (;;) {
@@ -152,16 +162,21 @@ struct Client::Impl {
             request.prepare_payload();
 
             std::optional<Result<HttpsConnection::Response>> round_trip;
+            auto const started = Clock::now();
             {
                 // One request at a time on the connection; waiters are served in order.
                 auto guard = co_await mutex.lock();
                 round_trip = co_await connection.round_trip(request, Clock::now() + options.request_timeout);
             }
             Result<HttpsConnection::Response>& exchanged = *round_trip;
-            if (!exchanged) co_return transport_error(exchanged.error().message, verb, ref);
+            if (!exchanged) {
+                observe(verb, ref, 0, started);
+                co_return transport_error(exchanged.error().message, verb, ref);
+            }
 
             HttpsConnection::Response const& response = *exchanged;
             int const code = response.result_int();
+            observe(verb, ref, code, started);
             if (code >= 200 && code <= 206) co_return decode_object(response.body(), code, verb, ref);
 
             if (code == 401 && token_source && !token_refreshed_after_401) {
@@ -213,6 +228,21 @@ Client::Client(asio::any_io_executor executor, RestConfig config, ClientOptions 
 Client::~Client() = default;
 
 RestConfig const& Client::config() const { return impl_->config; }
+
+ClientOptions const& Client::options() const { return impl_->options; }
+
+std::string const& Client::host_header() const { return impl_->host_header; }
+
+std::string Client::current_token() { return impl_->current_token(false); }
+
+void Client::observe(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) const {
+    if (impl_->options.observer) impl_->options.observer(verb, resource, code, took);
+}
+
+asio::awaitable<ApiResult<boost::json::object>> Client::list_collection(ResourceRef const& collection,
+                                                                       std::string query) {
+    return impl_->call(http::verb::get, "list", collection, collection.path(), std::nullopt, std::move(query));
+}
 
 asio::awaitable<ApiResult<boost::json::object>> Client::get(ResourceRef const& ref) {
     return impl_->call(http::verb::get, "get", ref, ref.path(), std::nullopt);

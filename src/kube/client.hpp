@@ -22,9 +22,11 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace gic::kube {
 
@@ -51,6 +53,13 @@ struct ClientOptions {
     std::string user_agent = "gen-istio-cert";
     // Also send the deadline as `?timeout=10s` so the server gives up too (client-go does).
     bool send_timeout_param = true;
+    // Called once per HTTP exchange that completed (each retry counts, as client-go's request
+    // metrics do; a watch counts when its response head arrives) with the verb ("get", "list",
+    // "watch", ...), the resource ("secrets", "serviceaccounts/token"), the HTTP code (0 for a
+    // transport failure) and the time it took. For metrics; must not throw.
+    using RequestObserver =
+        std::function<void(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took)>;
+    RequestObserver observer;
 };
 
 class Client {
@@ -67,8 +76,20 @@ public:
     // PUT; the body carries metadata.resourceVersion for optimistic concurrency.
     boost::asio::awaitable<ApiResult<boost::json::object>> update(ResourceRef const& ref, boost::json::object const& body);
     boost::asio::awaitable<ApiResult<boost::json::object>> remove(ResourceRef const& ref);
+    // GET of a collection with a query string ("fieldSelector=...&resourceVersion=..."; already
+    // encoded), reported with verb "list". kube::list() is the friendly form.
+    boost::asio::awaitable<ApiResult<boost::json::object>> list_collection(ResourceRef const& collection,
+                                                                          std::string query);
 
     RestConfig const& config() const;
+    ClientOptions const& options() const;
+
+    // For requests on connections of their own (watch.cpp): the Host header value and the
+    // current bearer token ("" without one; re-read from the token file like every request).
+    std::string const& host_header() const;
+    std::string current_token();
+    // Reports to ClientOptions::observer, when set.
+    void observe(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) const;
 
 private:
     struct Impl;

@@ -79,6 +79,7 @@ void HttpsConnection::close() {
         stream_.reset();
     }
     buffer_.clear();
+    stream_parser_.reset();
 }
 
 Error HttpsConnection::failure(std::string const& what, boost::system::error_code const& ec) const {
@@ -210,6 +211,60 @@ asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
             close();
         }
         co_return response;
+    }
+}
+
+asio::awaitable<Result<HttpsConnection::ResponseHead>> HttpsConnection::start_stream(
+    Request& request, std::chrono::steady_clock::time_point deadline) {
+    auto connected = co_await connect(deadline);
+    if (!connected) co_return connected.error();
+    auto& tcp_layer = beast::get_lowest_layer(*stream_);
+    tcp_layer.expires_at(deadline);
+    auto [write_ec, written] = co_await http::async_write(*stream_, request, as_tuple(use_awaitable));
+    (void)written;
+    if (write_ec) {
+        close();
+        co_await throw_if_cancelled(write_ec);
+        co_return failure("sending the request to", write_ec);
+    }
+    stream_parser_.emplace();
+    stream_parser_->body_limit(boost::none);
+    auto [read_ec, read] = co_await http::async_read_header(*stream_, buffer_, *stream_parser_, as_tuple(use_awaitable));
+    (void)read;
+    if (read_ec) {
+        close();
+        co_await throw_if_cancelled(read_ec);
+        co_return failure("reading the response from", read_ec);
+    }
+    auto const& head = stream_parser_->get();
+    ResponseHead out;
+    out.code = static_cast<int>(head.result_int());
+    if (auto const it = head.find(http::field::retry_after); it != head.end()) out.retry_after = std::string(it->value());
+    co_return out;
+}
+
+asio::awaitable<Result<std::string>> HttpsConnection::read_body_some(std::chrono::steady_clock::time_point deadline) {
+    if (!stream_ || !stream_parser_) co_return make_error("reading the stream from " + server_, "no stream is open");
+    auto& tcp_layer = beast::get_lowest_layer(*stream_);
+    tcp_layer.expires_at(deadline);
+    char chunk[16 * 1024];
+    for (;;) {
+        if (stream_parser_->is_done()) co_return std::string{};
+        auto& body = stream_parser_->get().body();
+        body.data = chunk;
+        body.size = sizeof chunk;
+        auto [ec, n] = co_await http::async_read_some(*stream_, buffer_, *stream_parser_, as_tuple(use_awaitable));
+        (void)n;
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+            close();
+            co_await throw_if_cancelled(ec);
+            if (ec == beast::error::timeout)
+                co_return make_error("reading the stream from " + server_, "no data before the read deadline");
+            co_return failure("reading the stream from", ec);
+        }
+        std::size_t const got = sizeof chunk - stream_parser_->get().body().size;
+        if (got > 0) co_return std::string(chunk, got);
     }
 }
 

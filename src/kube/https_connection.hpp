@@ -14,11 +14,14 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
 #include <optional>
+#include <string>
 
 namespace gic::kube {
 
@@ -37,6 +40,21 @@ public:
     // system_error(operation_aborted) after closing the connection when the awaiting coroutine is
     // cancelled.
     boost::asio::awaitable<Result<Response>> round_trip(Request& request, std::chrono::steady_clock::time_point deadline);
+
+    // A streamed response (watch), on a connection of its own: opens a new connection, sends
+    // `request` and reads the response head before `deadline`. The body then comes piecewise
+    // from read_body_some(), without a size limit (the caller caps what it buffers). Errors and
+    // cancellation as for round_trip.
+    struct ResponseHead {
+        int code = 0;
+        std::string retry_after;  // the Retry-After header, "" when absent
+    };
+    boost::asio::awaitable<Result<ResponseHead>> start_stream(Request& request,
+                                                              std::chrono::steady_clock::time_point deadline);
+    // The next body bytes of the stream started last; "" once the message is complete (a
+    // chunked stream ended with its last chunk). An error when no byte arrives before
+    // `deadline`, or the connection ends mid-message.
+    boost::asio::awaitable<Result<std::string>> read_body_some(std::chrono::steady_clock::time_point deadline);
 
     void close();
     bool is_open() const { return stream_.has_value(); }
@@ -58,6 +76,7 @@ private:
     boost::asio::ssl::context ssl_context_;
     std::optional<Stream> stream_;
     boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> stream_parser_;
 };
 
 }  // namespace gic::kube

@@ -40,6 +40,7 @@ struct WatchOptions {
     std::chrono::seconds timeout_seconds{300};  // sent to the server; it ends the stream then
     bool allow_bookmarks = true;
     std::chrono::seconds idle_grace{30};        // extra time without bytes before we give up
+    std::size_t max_event_bytes = 8 * 1024 * 1024;  // one event's JSON; larger ends the stream with an error
 };
 
 class WatchStream {
@@ -56,7 +57,11 @@ boost::asio::awaitable<ApiResult<boost::json::object>> list(Client& client, Reso
                                                              ListOptions const& options);
 
 // Opens a watch on `collection` (ref.name empty). The error covers the request itself (status,
-// connection); events come from the returned stream.
+// connection); events come from the returned stream. The stream must have ended by
+// timeout_seconds + idle_grace after it was opened (the server ends it at timeout_seconds); a
+// stream that is still open then (a stalled or half-open connection) fails with an ApiError
+// (code 0) and its connection is closed. Watches are not rate limited (client-go's rule); each
+// reports once to ClientOptions::observer when its response head arrives.
 boost::asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> watch(Client& client, ResourceRef const& collection,
                                                                       WatchOptions const& options);
 
