@@ -2,6 +2,7 @@
 
 #include "json_util.hpp"
 #include "router.hpp"
+#include "watch_handler.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -19,6 +20,39 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view admin_prefix = "/emulator/";
+
+// Passes chunks through until `limit` were written, then reports the client gone so that the
+// stream is cut without its last chunk (fault injection).
+class CuttingWriter final : public ChunkWriter {
+public:
+    CuttingWriter(ChunkWriter& inner, int limit) : inner_(inner), limit_(limit) {}
+    asio::awaitable<bool> write(std::string data) override {
+        if (written_ >= limit_) co_return false;
+        ++written_;
+        co_return co_await inner_.write(std::move(data));
+    }
+    bool client_gone() const override { return written_ >= limit_ || inner_.client_gone(); }
+    void on_client_gone(std::function<void()> callback) override { inner_.on_client_gone(std::move(callback)); }
+
+private:
+    ChunkWriter& inner_;
+    int limit_;
+    int written_ = 0;
+};
+
+void apply_stream_faults(Fault const& fault, Reply& reply) {
+    if (!reply.stream) return;
+    if (fault.stall_watch) {
+        reply.stream = stalled_stream();
+    } else if (fault.drop_after_events > 0) {
+        reply.stream = [body = std::move(reply.stream), limit = fault.drop_after_events](
+                           ChunkWriter& out) -> asio::awaitable<StreamEnd> {
+            CuttingWriter cutting(out, limit);
+            co_await body(cutting);
+            co_return StreamEnd::abort;
+        };
+    }
+}
 
 std::string now_with_millis() {
     auto now = std::chrono::system_clock::now();
@@ -94,14 +128,21 @@ asio::awaitable<Reply> ApiServer::handle(HttpRequest const& request, PeerCertifi
             record(info, request, user.name, fault->status, fault_id);
             co_return r;
         }
-        Reply r = route(ctx_, info, request, user);
+        Reply r = routed(info, request, user);
+        apply_stream_faults(*fault, r);
         record(info, request, user.name, r.response.result_int(), fault_id);
         co_return r;
     }
 
-    Reply r = route(ctx_, info, request, user);
+    Reply r = routed(info, request, user);
     record(info, request, user.name, r.response.result_int(), "");
     co_return r;
+}
+
+Reply ApiServer::routed(RequestInfo const& info, HttpRequest const& request, UserInfo const& user) {
+    // Whatever the handler commits is this user's doing.
+    AuditLog::Scope scope(ctx_.audit, user.name, info.verb);
+    return route(ctx_, info, request, user);
 }
 
 Reply ApiServer::handle_admin(RequestInfo const& info, HttpRequest const& request) {
@@ -125,6 +166,13 @@ Reply ApiServer::handle_admin(RequestInfo const& info, HttpRequest const& reques
         if (request.method() == http::verb::get) return json_reply(http::status::ok, json::object{{"items", log_.to_json()}});
         if (request.method() == http::verb::delete_) {
             log_.clear();
+            return json_reply(http::status::ok, json::object{{"items", json::array()}});
+        }
+    } else if (info.path == "/emulator/v1/audit") {
+        if (request.method() == http::verb::get)
+            return json_reply(http::status::ok, json::object{{"items", ctx_.audit.to_json()}});
+        if (request.method() == http::verb::delete_) {
+            ctx_.audit.clear();
             return json_reply(http::status::ok, json::object{{"items", json::array()}});
         }
     } else {

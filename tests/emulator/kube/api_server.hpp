@@ -20,6 +20,7 @@ public:
 
 private:
     Reply handle_admin(RequestInfo const& info, HttpRequest const& request);
+    Reply routed(RequestInfo const& info, HttpRequest const& request, UserInfo const& user);
     void record(RequestInfo const& info, HttpRequest const& request, std::string const& user, unsigned code,
                 std::string const& fault);
 

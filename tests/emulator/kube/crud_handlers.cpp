@@ -4,6 +4,7 @@
 #include "object_rules.hpp"
 #include "request_body.hpp"
 #include "selectors.hpp"
+#include "watch_handler.hpp"
 
 namespace gic::emu::kube {
 
@@ -225,8 +226,7 @@ Reply handle_crud(ServerContext& ctx, ResourceType const& type, RequestInfo cons
     }
     if (info.verb == "patch") return do_patch(ctx, type, info, request);
     if (info.verb == "delete") return do_delete(ctx, type, info, request);
-    if (info.verb == "watch")
-        return error_reply(method_not_allowed("watch is not served by this version of the emulator"));
+    if (info.verb == "watch") return handle_watch(ctx, type, info);
     return error_reply(method_not_allowed("the server does not allow this method on the requested resource"));
 }
 

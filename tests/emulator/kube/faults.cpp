@@ -12,6 +12,7 @@ namespace json = boost::json;
 
 bool Fault::matches(RequestInfo const& info) const {
     if (verb && *verb != info.verb) return false;
+    if ((stall_watch || drop_after_events > 0) && info.verb != "watch") return false;
     if (resource) {
         std::string full = info.subresource.empty() ? info.resource : info.resource + "/" + info.subresource;
         if (*resource != info.resource && *resource != full) return false;
@@ -23,6 +24,8 @@ bool Fault::matches(RequestInfo const& info) const {
 
 json::object Fault::to_json() const {
     json::object o{{"id", id}, {"status", static_cast<std::int64_t>(status)}, {"count", count}, {"delayMs", delay_ms}, {"drop", drop}};
+    if (stall_watch) o["stallWatch"] = true;
+    if (drop_after_events) o["dropAfterEvents"] = drop_after_events;
     if (verb) o["verb"] = *verb;
     if (resource) o["resource"] = *resource;
     if (namespace_) o["namespace"] = *namespace_;
@@ -38,7 +41,8 @@ Result<Fault> Fault::from_json(json::value const& value) {
     auto const& o = value.as_object();
     Fault f;
     static constexpr std::string_view known[] = {"verb", "resource", "namespace", "name", "status",
-                                                 "reason", "message", "retryAfterSeconds", "count", "delayMs", "drop"};
+                                                 "reason", "message", "retryAfterSeconds", "count", "delayMs", "drop",
+                                                 "stallWatch", "dropAfterEvents"};
     for (auto const& [k, v] : o) {
         bool ok = false;
         for (auto n : known) ok = ok || k == n;
@@ -77,9 +81,16 @@ Result<Fault> Fault::from_json(json::value const& value) {
         if (!v->is_bool()) return make_error("fault: drop must be a boolean");
         f.drop = v->as_bool();
     }
+    if (auto const* v = o.if_contains("stallWatch")) {
+        if (!v->is_bool()) return make_error("fault: stallWatch must be a boolean");
+        f.stall_watch = v->as_bool();
+    }
+    if (auto e = opt_int("dropAfterEvents", f.drop_after_events)) return *e;
+    if (f.drop_after_events < 0) return make_error("fault: dropAfterEvents must not be negative");
     if (f.count == 0 || f.count < -1) return make_error("fault: count must be positive, or -1 for always");
     if (f.delay_ms < 0) return make_error("fault: delayMs must not be negative");
-    if (f.status == 0 && !f.drop && f.delay_ms == 0) return make_error("fault: set status, drop or delayMs");
+    if (f.status == 0 && !f.drop && f.delay_ms == 0 && !f.stall_watch && f.drop_after_events == 0)
+        return make_error("fault: set status, drop, delayMs, stallWatch or dropAfterEvents");
     return f;
 }
 

@@ -24,6 +24,10 @@ struct Fault {
     int count = 1;  // times to fire; -1 for every matching request
     int delay_ms = 0;
     bool drop = false;  // close the connection without answering
+    // Watches only: answer with the head and then send nothing (a silent connection), or cut the
+    // connection after this many events (0: never).
+    bool stall_watch = false;
+    int drop_after_events = 0;
     int id = 0;
 
     bool matches(RequestInfo const& info) const;

@@ -4,7 +4,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -64,6 +66,93 @@ PeerCertificate peer_certificate(SSL* ssl) {
     return peer;
 }
 
+// Writes chunks straight to the TLS stream while a second coroutine reads from it, only to learn
+// when the client closes its side: a watch must not outlive its client.
+class TlsChunkWriter final : public ChunkWriter {
+public:
+    explicit TlsChunkWriter(TlsStream& stream) : stream_(stream), reader_done_(stream.get_executor()) {
+        reader_done_.expires_at(asio::steady_timer::time_point::max());
+    }
+
+    void start_reader() {
+        reading_ = true;
+        asio::co_spawn(stream_.get_executor(), read_until_gone(), asio::detached);
+    }
+
+    asio::awaitable<bool> write(std::string data) override {
+        if (gone_) co_return false;
+        auto [ec, n] = co_await asio::async_write(stream_, beast::http::make_chunk(asio::buffer(data)),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) mark_gone();
+        co_return !ec;
+    }
+    bool client_gone() const override { return gone_; }
+    void on_client_gone(std::function<void()> callback) override { callback_ = std::move(callback); }
+
+    asio::awaitable<bool> write_last_chunk() {
+        if (gone_) co_return false;
+        auto [ec, n] = co_await asio::async_write(stream_, beast::http::make_chunk_last(),
+                                                  asio::as_tuple(asio::use_awaitable));
+        co_return !ec;
+    }
+
+    // Stops the reader (its frame refers to the stream) and waits until it has finished.
+    asio::awaitable<void> stop_reader() {
+        callback_ = nullptr;
+        if (!reading_) co_return;
+        beast::get_lowest_layer(stream_).cancel();
+        co_await reader_done_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+
+private:
+    asio::awaitable<void> read_until_gone() {
+        char scratch[512];
+        for (;;) {
+            auto [ec, n] = co_await stream_.async_read_some(asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
+            if (ec) break;
+        }
+        mark_gone();
+        reading_ = false;
+        reader_done_.cancel();
+    }
+
+    void mark_gone() {
+        if (gone_) return;
+        gone_ = true;
+        if (auto cb = std::exchange(callback_, nullptr)) cb();
+    }
+
+    TlsStream& stream_;
+    asio::steady_timer reader_done_;
+    std::function<void()> callback_;
+    bool gone_ = false;
+    bool reading_ = false;
+};
+
+// Sends the head of a streamed answer (chunked), runs its body, and ends it as the body says.
+// True when the stream ended cleanly (last chunk written).
+asio::awaitable<bool> serve_stream(TlsStream& stream, HttpRequest const& request, Reply& reply) {
+    beast::http::response<beast::http::empty_body> head(reply.response.result(), request.version());
+    for (auto const& field : reply.response) head.set(field.name_string(), field.value());
+    head.set(beast::http::field::server, "kube-apiserver-emulator");
+    head.keep_alive(false);
+    head.chunked(true);
+    beast::http::response_serializer<beast::http::empty_body> serializer(head);
+    auto [head_ec, n] = co_await beast::http::async_write_header(stream, serializer, asio::as_tuple(asio::use_awaitable));
+    if (head_ec) co_return false;
+    TlsChunkWriter writer(stream);
+    writer.start_reader();
+    StreamEnd end = StreamEnd::abort;
+    try {
+        end = co_await reply.stream(writer);
+    } catch (std::exception const& e) {
+        std::cerr << "stream error: " << e.what() << std::endl;
+    }
+    bool clean = end == StreamEnd::complete && co_await writer.write_last_chunk();
+    co_await writer.stop_reader();
+    co_return clean;
+}
+
 asio::awaitable<void> serve_connection(TlsStream stream, ApiServer& api) {
     auto& tcp_layer = beast::get_lowest_layer(stream);
     tcp_layer.expires_after(handshake_timeout);
@@ -82,6 +171,14 @@ asio::awaitable<void> serve_connection(TlsStream stream, ApiServer& api) {
         tcp_layer.expires_never();
         Reply reply = co_await api.handle(request, peer);
         if (reply.drop) {
+            beast::error_code ignored;
+            tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            tcp_layer.close();
+            co_return;
+        }
+        if (reply.stream) {
+            // A watch ends its connection; a cut-off stream ends without the TLS goodbye.
+            if (co_await serve_stream(stream, request, reply)) break;
             beast::error_code ignored;
             tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
             tcp_layer.close();

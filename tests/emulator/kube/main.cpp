@@ -3,15 +3,18 @@
 
 #include "api_server.hpp"
 #include "authn.hpp"
+#include "audit_log.hpp"
 #include "authz.hpp"
 #include "crud_handlers.hpp"
 #include "emulator/common/test_ca.hpp"
 #include "faults.hpp"
 #include "https_server.hpp"
 #include "options.hpp"
+#include "rbac_authorizer.hpp"
 #include "service_account_tokens.hpp"
 #include "state_dir.hpp"
 #include "store.hpp"
+#include "watch_hub.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -44,6 +47,10 @@ int run(Options const& options) {
     auto admin = client_ca.issue_client("admin", {"system:masters"}, one_year);
 
     ObjectStore store;
+    WatchHub watches(WatchSettings{options.watch_history, options.bookmark_interval});
+    watches.attach(store);
+    AuditLog audit;
+    audit.attach(store);
     for (char const* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) ensure_namespace(store, ns);
     for (auto const& sa : options.service_accounts) {
         ensure_namespace(store, sa.namespace_);
@@ -53,8 +60,12 @@ int run(Options const& options) {
     TokenSigner signer(pki::PrivateKey::generate(pki::KeyAlgorithm::rsa2048), options.issuer);
     std::string api_audience = options.issuer;
     Authenticator authenticator(signer, store, {api_audience});
-    AllowAuthenticatedAuthorizer authorizer;
-    ServerContext ctx{store, signer, authenticator, authorizer};
+    AllowAuthenticatedAuthorizer allow_authenticated;
+    RbacAuthorizer rbac(store);
+    Authorizer const& authorizer = options.authorization == Options::Authorization::rbac
+                                       ? static_cast<Authorizer const&>(rbac)
+                                       : allow_authenticated;
+    ServerContext ctx{store, signer, authenticator, authorizer, watches, audit};
     FaultInjector faults;
     RequestLog request_log;
     ApiServer api(ctx, faults, request_log);

@@ -39,7 +39,8 @@ ServiceAccountName parse_service_account(std::string const& text) {
 
 ParsedOptions parse_options(int argc, char** argv) {
     po::options_description desc("kube-apiserver-emulator: a Kubernetes API server for tests, on loopback");
-    std::string listen, ttl;
+    std::string listen, ttl, bookmark_interval, authorization;
+    long long watch_history = 1000;
     std::vector<std::string> sas;
     ParsedOptions parsed;
     desc.add_options()("help,h", "print this help")(
@@ -49,7 +50,14 @@ ParsedOptions parse_options(int argc, char** argv) {
         "NAMESPACE/NAME of a service account to create, with token files and a kubeconfig (repeatable)")(
         "token-ttl", po::value(&ttl)->default_value("1h"), "lifetime of the token files (refreshed at 80%)")(
         "issuer", po::value(&parsed.options.issuer)->default_value(parsed.options.issuer),
-        "token issuer; also the API server's audience");
+        "token issuer; also the API server's audience")(
+        "watch-history", po::value(&watch_history)->default_value(watch_history),
+        "changes kept for resuming watches; a watch from an older resourceVersion gets 410 Expired")(
+        "bookmark-interval", po::value(&bookmark_interval)->default_value("60s"),
+        "time between BOOKMARK events on watches that allow them")(
+        "authorization", po::value(&authorization)->default_value("AlwaysAllow"),
+        "AlwaysAllow (every authenticated user may do everything) or RBAC (Roles and bindings from the store; "
+        "group system:masters may do everything)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -69,6 +77,19 @@ ParsedOptions parse_options(int argc, char** argv) {
     if (!d || *d < std::chrono::seconds(1))
         throw ConfigError("--token-ttl: expected a duration of at least 1s such as 1h or 90s, got \"" + ttl + "\"");
     parsed.options.token_ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    if (watch_history < 1)
+        throw ConfigError("--watch-history: expected at least 1, got " + std::to_string(watch_history));
+    parsed.options.watch_history = static_cast<std::size_t>(watch_history);
+    auto interval = util::parse_go_duration(bookmark_interval);
+    if (!interval || *interval < std::chrono::milliseconds(10))
+        throw ConfigError("--bookmark-interval: expected a duration of at least 10ms such as 60s or 500ms, got \"" +
+                          bookmark_interval + "\"");
+    if (authorization == "RBAC") {
+        parsed.options.authorization = Options::Authorization::rbac;
+    } else if (authorization != "AlwaysAllow") {
+        throw ConfigError("--authorization: expected AlwaysAllow or RBAC, got \"" + authorization + "\"");
+    }
+    parsed.options.bookmark_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
     return parsed;
 }
 

@@ -19,6 +19,10 @@ struct Options {
     std::vector<ServiceAccountName> service_accounts;
     std::chrono::seconds token_ttl{3600};
     std::string issuer = "https://kubernetes.default.svc.cluster.local";
+    std::size_t watch_history = 1000;  // changes kept for resuming watches (older: 410 Expired)
+    std::chrono::milliseconds bookmark_interval{60'000};
+    enum class Authorization { always_allow, rbac };
+    Authorization authorization = Authorization::always_allow;
 };
 
 // Throws gic::ConfigError naming the flag; returns nullopt-equivalent via `help` when --help was

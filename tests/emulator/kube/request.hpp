@@ -4,9 +4,11 @@
 
 #include "api_status.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -35,11 +37,30 @@ struct RequestInfo {
 RequestInfo parse_request_info(http::verb method, std::string_view target);
 std::string url_decode(std::string_view text);
 
+// The connection as a long-running answer (a watch) sees it: chunks written and flushed one by
+// one, and news of the client going away (its side closed, or the connection failed).
+class ChunkWriter {
+public:
+    virtual ~ChunkWriter() = default;
+    // Sends `data` as one chunk; false when the client is gone.
+    virtual boost::asio::awaitable<bool> write(std::string data) = 0;
+    virtual bool client_gone() const = 0;
+    // Called once when the client goes away while the body runs (to wake a waiting stream).
+    virtual void on_client_gone(std::function<void()> callback) = 0;
+};
+
+// How a streamed body ended: `complete` sends the last chunk; `abort` closes the connection
+// without it (a dropped stream, or a client that is gone).
+enum class StreamEnd { complete, abort };
+using StreamBody = std::function<boost::asio::awaitable<StreamEnd>(ChunkWriter&)>;
+
 // What the pipeline hands back to the connection: a response, or an instruction to close the
-// connection without answering (fault injection).
+// connection without answering (fault injection). With `stream` set the response head is sent
+// with chunked encoding and the body comes from `stream`; the connection closes after it.
 struct Reply {
     HttpResponse response;
     bool drop = false;
+    StreamBody stream;
 };
 
 Reply json_reply(http::status status, boost::json::value const& body,

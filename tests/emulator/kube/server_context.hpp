@@ -3,10 +3,12 @@
 // outlives the server.
 
 #include "api_status.hpp"
+#include "audit_log.hpp"
 #include "authn.hpp"
 #include "authz.hpp"
 #include "service_account_tokens.hpp"
 #include "store.hpp"
+#include "watch_hub.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -19,6 +21,8 @@ struct ServerContext {
     TokenSigner const& signer;
     Authenticator const& authenticator;
     Authorizer const& authorizer;
+    WatchHub& watches;
+    AuditLog& audit;
 };
 
 [[noreturn]] void throw_exception_from_error(ApiError const& e, boost::source_location const&);

@@ -6,6 +6,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <future>
+#include <thread>
 
 using namespace gic::emu::kube::test;
 namespace json = boost::json;
@@ -94,6 +96,23 @@ subjects:
   name: agent
   namespace: ns1
 )";
+
+// Waits until the emulator has logged a watch on `path`: from then on changes reach the watcher.
+bool watch_opened(RunningEmulator const& emu, std::string const& path) {
+    for (int i = 0; i < 1000; ++i) {
+        auto const log = emu.admin().get("/emulator/v1/requests").json();
+        for (auto const& v : log.at("items").as_array())
+            if (v.at("verb").as_string() == "watch" && v.at("path").as_string() == path) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+std::size_t count_of(std::string const& text, std::string const& part) {
+    std::size_t n = 0;
+    for (auto pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
+    return n;
+}
 
 }  // namespace
 
@@ -313,6 +332,47 @@ BOOST_AUTO_TEST_CASE(a_bad_token_is_unauthorized) {
     auto versions = logged(emu, "GET", "/version");
     BOOST_TEST_REQUIRE(!versions.empty());
     BOOST_TEST(versions[0].at("code").as_int64() == 401);
+}
+
+BOOST_AUTO_TEST_CASE(get_lease_watch_with_output_watch_events_prints_added_then_modified) {
+    RunningEmulator emu({"--service-account", "ns1/agent"});
+    gic::test::TempDir dir;
+    gic::test::write_file(dir.file("lease.yaml"), lease_yaml);
+    BOOST_TEST_REQUIRE(emu.kubectl({"create", "-f", dir.file("lease.yaml")}).exit_code == 0);
+    auto watcher = std::async(std::launch::async, [&] {
+        return emu.kubectl({"get", "lease", "-n", "ns1", "-w", "--output-watch-events", "--request-timeout=4s"});
+    });
+    BOOST_TEST_REQUIRE(watch_opened(emu, "/apis/coordination.k8s.io/v1/namespaces/ns1/leases"));
+    auto current = parse(emu.kubectl({"get", "lease", "l1", "-n", "ns1", "-o", "json"}).out);
+    current["spec"].as_object()["holderIdentity"] = "replica-b";
+    BOOST_TEST_REQUIRE(emu.kubectl({"replace", "-f", "-"}, json::serialize(current)).exit_code == 0);
+    auto r = watcher.get();
+    BOOST_TEST_REQUIRE(r.exit_code == 0, describe(r));
+    // The listed lease once (no replay after the list's resourceVersion), then the change.
+    BOOST_TEST(count_of(r.out, "ADDED") == 1u, describe(r));
+    BOOST_TEST(count_of(r.out, "MODIFIED") == 1u, describe(r));
+    BOOST_TEST(r.out.find("ADDED") < r.out.find("MODIFIED"), describe(r));
+    BOOST_TEST(count_of(r.out, "l1") == 2u, describe(r));
+    auto watches = logged(emu, "GET", "/apis/coordination.k8s.io/v1/namespaces/ns1/leases");
+    BOOST_TEST_REQUIRE(watches.size() == 2u);  // the list, then the watch from its resourceVersion
+    BOOST_TEST(watches[1].at("query").as_string().find("resourceVersion=") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(get_secret_watch_prints_the_object_then_its_change) {
+    RunningEmulator emu({"--service-account", "ns1/agent"});
+    BOOST_TEST_REQUIRE(emu.kubectl({"create", "secret", "generic", "demo", "--from-literal=a=b", "-n", "ns1"}).exit_code == 0);
+    auto watcher = std::async(std::launch::async, [&] {
+        return emu.kubectl({"get", "secret", "demo", "-n", "ns1", "-w", "--request-timeout=4s"});
+    });
+    BOOST_TEST_REQUIRE(watch_opened(emu, "/api/v1/namespaces/ns1/secrets"));
+    auto current = parse(emu.kubectl({"get", "secret", "demo", "-n", "ns1", "-o", "json"}).out);
+    current["data"].as_object()["c"] = "ZA==";
+    BOOST_TEST_REQUIRE(emu.kubectl({"replace", "-f", "-"}, json::serialize(current)).exit_code == 0);
+    auto r = watcher.get();
+    BOOST_TEST_REQUIRE(r.exit_code == 0, describe(r));
+    // The GET prints the secret (one data key), the synthetic ADDED is swallowed, the change
+    // prints a second row (two data keys).
+    BOOST_TEST(count_of(r.out, "demo") == 2u, describe(r));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
