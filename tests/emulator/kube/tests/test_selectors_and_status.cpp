@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(fault_json_errors_name_the_field) {
     check(R"({"status":"500"})", "fault: status must be an integer");
     check(R"({"status":200})", "fault: status must be a 4xx or 5xx code");
     check(R"({"status":500,"colour":1})", "fault: unknown field colour");
-    check(R"({"verb":"get"})", "fault: set status, drop or delayMs");
+    check(R"({"verb":"get"})", "fault: set status, drop, delayMs, stallWatch or dropAfterEvents");
     check(R"({"status":500,"count":0})", "fault: count must be positive, or -1 for always");
     check(R"({"drop":"yes"})", "fault: drop must be a boolean");
 }
