@@ -41,7 +41,8 @@ std::vector<std::string> flags() {
 boost::json::array admin_get(Sandbox const& sb, std::string const& path) {
     auto r = sb.kubectl({"get", "--raw", path});
     if (r.exit_code != 0) throw std::runtime_error("GET " + path + " failed: " + r.err);
-    return boost::json::parse(r.out).as_array();
+    // The admin endpoints answer {"items": [...]}.
+    return boost::json::parse(r.out).at("items").as_array();
 }
 
 struct LeaseWrite {

@@ -45,18 +45,24 @@ struct Replica {
     std::string pod;
     std::unique_ptr<ChildProcess> process;
 
-    // The identity it announced ("<pod>_<uuid>"), once it became leader.
+    // The identity it announced ("<pod>_<uuid>"), once it became leader. (Plain string search:
+    // std::regex recurses per character and overflows the stack on long logs.)
     std::optional<std::string> leader_identity() const {
-        std::smatch m;
         auto const log = process->log();
-        static std::regex const line(R"(election: (\S+) became leader)");
-        if (std::regex_search(log, m, line)) return m[1].str();
+        static std::string const marker = "election: ";
+        for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+            auto const start = at + marker.size();
+            auto const space = log.find(' ', start);
+            if (space != std::string::npos && log.compare(space, 15, " became leader ") == 0)
+                return log.substr(start, space - start);
+        }
         return std::nullopt;
     }
     int terms() const {
         auto const log = process->log();
-        static std::regex const line(R"(election: \S+ became leader)");
-        return int(std::distance(std::sregex_iterator(log.begin(), log.end(), line), std::sregex_iterator()));
+        int n = 0;
+        for (auto at = log.find(" became leader "); at != std::string::npos; at = log.find(" became leader ", at + 1)) ++n;
+        return n;
     }
 };
 
@@ -89,7 +95,8 @@ std::string lease_holder(Sandbox const& sb) {
 boost::json::array admin_get(Sandbox const& sb, std::string const& path) {
     auto r = sb.kubectl({"get", "--raw", path});
     if (r.exit_code != 0) throw std::runtime_error("GET " + path + " failed: " + r.err);
-    return boost::json::parse(r.out).as_array();
+    // The admin endpoints answer {"items": [...]}.
+    return boost::json::parse(r.out).at("items").as_array();
 }
 
 struct AuditEntry {
@@ -140,23 +147,29 @@ std::vector<boost::json::object> leader_events(Sandbox const& sb) {
     auto r = sb.kubectl({"get", "events", "-n", ns, "-o", "json"});
     std::vector<boost::json::object> out;
     if (r.exit_code != 0) return out;
-    for (auto const& v : boost::json::parse(r.out).at("items").as_array())
+    auto const parsed = boost::json::parse(r.out);  // named: a range-for would not extend its life
+    for (auto const& v : parsed.at("items").as_array())
         if (v.at("reason").as_string() == "LeaderElection") out.push_back(v.as_object());
     return out;
 }
 
+// The LeaderElection Event with `message`, when recorded (empty object otherwise).
+boost::json::object find_event(Sandbox const& sb, std::string const& message) {
+    for (auto const& e : leader_events(sb))
+        if (e.at("message").as_string() == message) return e;
+    return {};
+}
+
 bool has_event(Sandbox const& sb, std::string const& message) {
-    for (auto const& e : leader_events(sb)) {
-        if (e.at("message").as_string() != message) continue;
-        auto const& ref = e.at("involvedObject").as_object();
-        BOOST_TEST(ref.at("kind").as_string() == "Lease");
-        BOOST_TEST(ref.at("apiVersion").as_string() == "coordination.k8s.io/v1");
-        BOOST_TEST(ref.at("name").as_string() == lease_name);
-        BOOST_TEST(e.at("type").as_string() == "Normal");
-        BOOST_TEST((!e.contains("eventTime") || e.at("eventTime").is_null()));
-        return true;
-    }
-    return false;
+    boost::json::object e;
+    if (!wait_until([&] { return !(e = find_event(sb, message)).empty(); }, 5s)) return false;
+    auto const& ref = e.at("involvedObject").as_object();
+    BOOST_TEST(ref.at("kind").as_string() == "Lease");
+    BOOST_TEST(ref.at("apiVersion").as_string() == "coordination.k8s.io/v1");
+    BOOST_TEST(ref.at("name").as_string() == lease_name);
+    BOOST_TEST(e.at("type").as_string() == "Normal");
+    BOOST_TEST((!e.contains("eventTime") || e.at("eventTime").is_null()));
+    return true;
 }
 
 std::string all_logs(std::vector<Replica> const& replicas) {
@@ -193,7 +206,7 @@ BOOST_AUTO_TEST_CASE(three_replicas_one_leader_writes_followers_only_watch) {
     for (auto const& w : lease_writes(sb)) BOOST_TEST(w.holder == identity);
     BOOST_TEST(secret_writes(sb).size() == 1u);
     check_writes_inside_terms(sb);
-    BOOST_TEST(wait_until([&] { return has_event(sb, identity + " became leader"); }, 5s));
+    BOOST_TEST(has_event(sb, identity + " became leader"));
 
     // Steady state: followers watch (no GET polling); the leader only renews (PUT).
     auto const before = admin_get(sb, "/emulator/v1/requests").size();
@@ -266,7 +279,7 @@ BOOST_AUTO_TEST_CASE(sigterm_of_the_leader_releases_and_another_leads_at_once) {
     auto const gap = std::chrono::duration_cast<std::chrono::milliseconds>(*acquired - *released);
     BOOST_TEST((gap < 2s), "acquired " << gap.count() << " ms after the release");
     check_writes_inside_terms(sb);
-    BOOST_TEST(wait_until([&] { return has_event(sb, first_identity + " stopped leading"); }, 5s));
+    BOOST_TEST(has_event(sb, first_identity + " stopped leading"));
     // The new leader reused the valid Secret: still exactly one write.
     BOOST_TEST(secret_writes(sb).size() == 1u);
 }
