@@ -71,14 +71,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::this_thread::sleep_for(2s);
-    auto ca_before = sb.istiod_admin_get("/requests").as_array().size();
+    auto ca_before = sb.istiod_admin_get("/requests").at("requests").as_array().size();
     auto kube_before = kube_requests(sb);
     auto cpu_before = cpu_ms(agent->pid());
     std::this_thread::sleep_for(std::chrono::seconds(window_s));
     auto cpu_after = cpu_ms(agent->pid());
     auto rss = status_kib(agent->pid(), "VmRSS:");
     auto hwm = status_kib(agent->pid(), "VmHWM:");
-    auto ca_after = sb.istiod_admin_get("/requests").as_array().size();
+    auto ca_after = sb.istiod_admin_get("/requests").at("requests").as_array().size();
     auto kube_after = kube_requests(sb);
     agent->signal(SIGTERM);
     agent->wait(5s);

@@ -76,7 +76,10 @@ std::string sha256_prefix(std::string const& text) {
     return out;
 }
 
-std::size_t ca_requests(Sandbox const& sb) { return sb.istiod_admin_get("/requests").as_array().size(); }
+// The istiod emulator's request log ({"requests": [...]}).
+boost::json::array ca_request_log(Sandbox const& sb) { return sb.istiod_admin_get("/requests").at("requests").as_array(); }
+
+std::size_t ca_requests(Sandbox const& sb) { return ca_request_log(sb).size(); }
 
 void stop(ChildProcess& agent) {
     agent.signal(SIGTERM);
@@ -160,7 +163,8 @@ BOOST_AUTO_TEST_CASE(a_rotated_token_is_used_for_the_next_call) {
     auto expected = sha256_prefix(minted.out);
     BOOST_TEST(wait_until(
                    [&] {
-                       for (auto const& r : sb.istiod_admin_get("/requests").as_array())
+                       auto const log = ca_request_log(sb);
+                       for (auto const& r : log)
                            if (r.at("tokenSha256").is_string() && r.at("tokenSha256").as_string() == expected &&
                                r.at("codeName").as_string() == "OK")
                                return true;
