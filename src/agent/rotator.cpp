@@ -11,15 +11,6 @@ namespace {
 
 constexpr char const* component = "rotator";
 
-std::string outcome_word(WriteOutcome o) {
-    switch (o) {
-        case WriteOutcome::created: return "created";
-        case WriteOutcome::updated: return "updated";
-        case WriteOutcome::kept_newer: return "kept-newer";
-    }
-    return "";
-}
-
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
 
 std::string_view renewal_result(IssueFailure kind) {
@@ -193,7 +184,7 @@ boost::asio::awaitable<bool> Rotator::write_with_retries(KeyedChain const& chain
                                {"store", store_.describe()},
                                {"serial", leaf.serial_hex()},
                                {"not_after", util::format_rfc3339(leaf.not_after())},
-                               {"result", outcome_word(*outcome)}});
+                               {"result", write_outcome_name(*outcome)}});
             co_return true;
         }
         // Keep trying to store this certificate while it is comfortably valid; after that a

@@ -19,15 +19,6 @@ namespace {
 constexpr int once_attempts = 5;
 constexpr util::BackoffPolicy once_backoff{std::chrono::milliseconds(100), 2.0, std::chrono::milliseconds(800), 0.1};
 
-std::string outcome_word(WriteOutcome o) {
-    switch (o) {
-        case WriteOutcome::created: return "created";
-        case WriteOutcome::updated: return "updated";
-        case WriteOutcome::kept_newer: return "kept";
-    }
-    return "";
-}
-
 int fail(std::string const& message) {
     std::cerr << "gen-istio-cert: " << message << "\n";
     return 1;
@@ -71,7 +62,7 @@ boost::asio::awaitable<int> run_once(Options options) {
     std::cout << "issued " << spiffe_id << " serial=" << leaf.serial_hex()
               << " not-after=" << util::format_rfc3339(leaf.not_after()) << " written to ";
     if (options.output_dir.empty()) {
-        std::cout << store->describe() << " (" << outcome_word(*outcome) << ")\n";
+        std::cout << store->describe() << " (" << write_outcome_name(*outcome) << ")\n";
     } else {
         auto const& dir = options.output_dir;
         std::cout << dir << " (tls.crt, tls.key, ca.crt)\n"

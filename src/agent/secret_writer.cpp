@@ -22,6 +22,15 @@ Error wrong_type_error(SecretTarget const& t, std::string const& type) {
 
 }  // namespace
 
+char const* write_outcome_name(WriteOutcome outcome) {
+    switch (outcome) {
+        case WriteOutcome::created: return "created";
+        case WriteOutcome::updated: return "updated";
+        case WriteOutcome::kept_newer: return "kept-newer";
+    }
+    return "";
+}
+
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client,
                                                                           SecretTarget const& target) {
     auto got = co_await client.get(secret_ref(target));

@@ -25,6 +25,9 @@ struct SecretTarget {
 
 enum class WriteOutcome { created, updated, kept_newer };
 
+// "created", "updated", "kept-newer" (logs and the --once summary).
+char const* write_outcome_name(WriteOutcome outcome);
+
 struct SecretWriteContext {
     std::string spiffe_id;
     std::vector<pki::Certificate> trusted_roots;
