@@ -6,13 +6,14 @@
 #include "kube/async_mutex.hpp"
 #include "kube/https_connection.hpp"
 #include "kube/rate_limiter.hpp"
+#include "kube/request_credentials.hpp"
 #include "kube/status_parse.hpp"
-#include "kube/token_file_source.hpp"
 #include "observe/log.hpp"
 #include "util/duration.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -35,14 +36,6 @@ std::string api_group_of(std::string const& group_version) {
     return slash == std::string::npos ? std::string{} : group_version.substr(0, slash);
 }
 
-std::string describe_credentials(RestConfig const& config) {
-    std::string source = config.origin.empty() ? std::string{} : " from " + config.origin;
-    if (!config.token_file.empty()) return "bearer token file " + config.token_file + source;
-    if (!config.bearer_token.empty()) return "bearer token" + source;
-    if (!config.client_cert_pem.empty()) return "client certificate" + source;
-    return "no credentials" + source;
-}
-
 }  // namespace
 
 struct Client::Impl {
@@ -50,11 +43,17 @@ struct Client::Impl {
         : executor(ex),
           config(std::move(cfg)),
           options(std::move(opts)),
-          credentials(describe_credentials(config)),
+          authenticator(config),
           connection(ex, config),
           mutex(ex),
           limiter(options.qps, options.burst, Clock::now()) {
-        if (!config.token_file.empty()) token_source.emplace(config.token_file, config.bearer_token);
+        if (config.insecure_skip_tls_verify && config.ca_pem.empty()) {
+            // Once per client, so that it cannot be missed in the agent's log.
+            observe::log_warning("kube",
+                                 "INSECURE: the API server's certificate chain and name are NOT verified "
+                                 "(insecure-skip-tls-verify); credentials may be sent to an impostor",
+                                 {{"server", config.server}, {"origin", config.origin}});
+        }
         // Host carries the URL's authority (the TLS server name only changes what is verified).
         host_header = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
         if (config.port != "443") host_header += ":" + config.port;
@@ -63,12 +62,11 @@ struct Client::Impl {
     asio::any_io_executor executor;
     RestConfig config;
     ClientOptions options;
-    std::string credentials;
     std::string host_header;
+    RequestAuthenticator authenticator;
     HttpsConnection connection;
     AsyncMutex mutex;
     TokenBucket limiter;
-    std::optional<TokenFileSource> token_source;
 
     ApiError error_for(ApiError error, std::string const& verb, ResourceRef const& ref) const {
         error.verb = verb;
@@ -77,7 +75,7 @@ struct Client::Impl {
         error.namespace_ = ref.namespace_;
         error.name = ref.name;
         error.server = config.server;
-        error.credentials = credentials;
+        error.credentials = authenticator.description();
         return error;
     }
 
@@ -111,17 +109,6 @@ struct Client::Impl {
         }
     }
 
-    std::string current_token(bool force_refresh) {
-        if (!token_source) return config.bearer_token;
-        auto token = force_refresh ? token_source->refresh() : token_source->token();
-        if (auto rotation_error = token_source->take_rotation_error()) {
-            // Never the token itself: the path and the reason only.
-            observe::log_warning("kube", "unable to rotate token, keeping the last good one",
-                                 {{"error", rotation_error->message}});
-        }
-        return token ? *token : config.bearer_token;
-    }
-
     std::string target_for(std::string path, std::string const& query) const {
         std::string target = config.path_prefix + path;
         std::string params = query;
@@ -144,16 +131,25 @@ struct Client::Impl {
                                                          std::string path, std::optional<std::string> payload,
                                                          std::string query = {}) {
         std::string const target = target_for(std::move(path), query);
-        bool token_refreshed_after_401 = false;
+        bool refreshed_after_401 = false;
+        std::optional<RequestCredentials> refreshed;  // what a 401 was answered with: the retry's
         int retries = 0;
         for (;;) {
             co_await throttle();
+            RequestCredentials credentials;
+            if (refreshed) {
+                credentials = std::move(*refreshed);
+                refreshed.reset();
+            } else {
+                auto fetched = co_await authenticator.current();
+                if (!fetched) co_return transport_error(fetched.error().message, verb, ref);
+                credentials = std::move(*fetched);
+            }
             HttpsConnection::Request request(method, target, 11);
             request.set(http::field::host, host_header);
             request.set(http::field::user_agent, options.user_agent);
             request.set(http::field::accept, "application/json");
-            std::string const token = current_token(false);
-            if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+            RequestAuthenticator::apply(credentials, request);
             if (payload) {
                 request.set(http::field::content_type, "application/json");
                 request.body() = *payload;
@@ -166,7 +162,14 @@ struct Client::Impl {
             {
                 // One request at a time on the connection; waiters are served in order.
                 auto guard = co_await mutex.lock();
-                round_trip = co_await connection.round_trip(request, Clock::now() + options.request_timeout);
+                // A rotated client certificate replaces the connection made with the old one.
+                if (auto switched = connection.use_client_certificate(credentials.client_cert_pem,
+                                                                      credentials.client_key_pem);
+                    !switched) {
+                    round_trip = wrap_error(authenticator.description(), switched.error());
+                } else {
+                    round_trip = co_await connection.round_trip(request, Clock::now() + options.request_timeout);
+                }
             }
             Result<HttpsConnection::Response>& exchanged = *round_trip;
             if (!exchanged) {
@@ -179,11 +182,19 @@ struct Client::Impl {
             observe(verb, ref, code, started);
             if (code >= 200 && code <= 206) co_return decode_object(response.body(), code, verb, ref);
 
-            if (code == 401 && token_source && !token_refreshed_after_401) {
-                // The kubelet may have rotated the token since we last read it.
-                token_refreshed_after_401 = true;
-                (void)current_token(true);
-                continue;
+            if (code == 401 && !refreshed_after_401) {
+                // Once only: fresh credentials that are refused too are an answer, not a loop.
+                refreshed_after_401 = true;
+                auto renewed = co_await authenticator.after_unauthorized(credentials);
+                if (!renewed) {
+                    co_return transport_error("the server answered 401 Unauthorized and getting new credentials "
+                                              "failed: " + renewed.error().message,
+                                              verb, ref);
+                }
+                if (*renewed) {
+                    refreshed = std::move(**renewed);
+                    continue;
+                }
             }
             std::optional<std::chrono::seconds> retry_after;
             if (auto const it = response.find(http::field::retry_after); it != response.end()) {
@@ -233,7 +244,50 @@ ClientOptions const& Client::options() const { return impl_->options; }
 
 std::string const& Client::host_header() const { return impl_->host_header; }
 
-std::string Client::current_token() { return impl_->current_token(false); }
+std::string Client::current_token() { return impl_->authenticator.static_token(); }
+
+asio::awaitable<Result<Client::OpenedStream>> Client::open_stream(HttpsConnection::Request& request,
+                                                                  std::string const& resource,
+                                                                  std::chrono::steady_clock::time_point deadline) {
+    Impl& impl = *impl_;
+    auto const executor = co_await asio::this_coro::executor;
+    std::optional<RequestCredentials> refreshed;
+    for (bool refreshed_after_401 = false;;) {
+        RequestCredentials credentials;
+        if (refreshed) {
+            credentials = std::move(*refreshed);
+            refreshed.reset();
+        } else {
+            auto fetched = co_await impl.authenticator.current();
+            if (!fetched) co_return fetched.error();
+            credentials = std::move(*fetched);
+        }
+        RequestAuthenticator::apply(credentials, request);
+        auto connection = std::make_unique<HttpsConnection>(executor, impl.config);
+        if (auto presented = connection->use_client_certificate(credentials.client_cert_pem, credentials.client_key_pem);
+            !presented) {
+            co_return wrap_error(impl.authenticator.description(), presented.error());
+        }
+        auto const started = Clock::now();
+        auto head = co_await connection->start_stream(request, deadline);
+        if (!head) co_return head.error();
+        if (head->code == 401 && !refreshed_after_401) {
+            refreshed_after_401 = true;
+            connection->close();
+            observe("watch", resource, head->code, Clock::now() - started);
+            auto renewed = co_await impl.authenticator.after_unauthorized(credentials);
+            if (!renewed) {
+                co_return make_error("the server answered 401 Unauthorized and getting new credentials failed",
+                                     renewed.error().message);
+            }
+            if (*renewed) {
+                refreshed = std::move(**renewed);
+                continue;
+            }
+        }
+        co_return OpenedStream{std::move(connection), *head};
+    }
+}
 
 void Client::observe(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) const {
     if (impl_->options.observer) impl_->options.observer(verb, resource, code, took);

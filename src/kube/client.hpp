@@ -1,8 +1,15 @@
 #pragma once
 // A Kubernetes REST client on the agent's io_context: Beast over asio::ssl (strict verification
-// against RestConfig::ca_pem, TLS >= 1.2), one keep-alive connection reused for sequential calls,
-// per-request deadline, bearer token re-read like client-go, client-side rate limit (QPS 5, burst 10),
-// retries of 429/5xx that carry Retry-After (at most 10, client-go's rule).
+// against RestConfig::ca_pem, TLS >= 1.2; no verification only with insecure_skip_tls_verify and
+// no CA, warned about once per client), one keep-alive connection reused for sequential calls,
+// per-request deadline, client-side rate limit (QPS 5, burst 10), retries of 429/5xx that carry
+// Retry-After (at most 10, client-go's rule).
+//
+// Credentials per request (request_credentials.hpp): with RestConfig::credential_provider, its
+// get() before every request (Authorization from its token, its client certificate presented; a
+// changed certificate replaces the connection), and after a 401 its refresh_after_unauthorized()
+// and one more try; failures name the provider. Without one, the static token re-read from
+// tokenFile like client-go (and re-read once more after a 401) and the configured certificate.
 //
 // Objects are plain Boost.JSON objects: callers read and modify what they own and send the rest
 // back unchanged (update keeps labels, annotations and fields set by others).
@@ -14,6 +21,7 @@
 // Thread Safety: use from the io_context's thread only.
 
 #include "kube/api_error.hpp"
+#include "kube/https_connection.hpp"
 #include "kube/rest_config.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -85,9 +93,24 @@ public:
     ClientOptions const& options() const;
 
     // For requests on connections of their own (watch.cpp): the Host header value and the
-    // current bearer token ("" without one; re-read from the token file like every request).
+    // static bearer token ("" without one; re-read from the token file like every request; not
+    // a credential provider's: open_stream() applies those).
     std::string const& host_header() const;
     std::string current_token();
+
+    // For a watch (watch.cpp): sends `request` on a new connection of its own, authenticated as
+    // every request is (Authorization and the client certificate set here), and reads the
+    // response head before `deadline`. A 401 is handled as for other requests: new credentials
+    // and one more try on a new connection (the refused exchange is reported to the observer as
+    // a "watch" of `resource`). The returned head may still be an error answer (a second 401
+    // included) whose body is left on the connection. Errors name the server or the provider.
+    struct OpenedStream {
+        std::unique_ptr<HttpsConnection> connection;
+        HttpsConnection::ResponseHead head;
+    };
+    boost::asio::awaitable<Result<OpenedStream>> open_stream(HttpsConnection::Request& request,
+                                                             std::string const& resource,
+                                                             std::chrono::steady_clock::time_point deadline);
     // Reports to ClientOptions::observer, when set.
     void observe(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) const;
 

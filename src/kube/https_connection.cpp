@@ -52,22 +52,53 @@ HttpsConnection::HttpsConnection(asio::any_io_executor executor, RestConfig cons
       port_(config.port),
       verify_name_(config.tls_server_name.empty() ? config.host : config.tls_server_name),
       verify_ip_(is_ip_address(verify_name_)),
+      ca_pem_(config.ca_pem),
+      insecure_(config.ca_pem.empty() && config.insecure_skip_tls_verify),
+      client_cert_pem_(config.client_cert_pem),
+      client_key_pem_(config.client_key_pem),
       ssl_context_(ssl::context::tls_client) {
     std::string const source = config.origin.empty() ? server_ : config.origin;
     if (host_.empty() || port_.empty()) throw ConfigError(source + ": server URL was not split (call split_server_url)");
-    SSL_CTX_set_min_proto_version(ssl_context_.native_handle(), TLS1_2_VERSION);
-    ssl_context_.set_verify_mode(ssl::verify_peer);
-    // Only the configured CA: the system trust store is never loaded.
-    if (config.ca_pem.empty()) throw ConfigError(source + ": no CA certificate to verify " + server_ + " with");
-    boost::system::error_code ec;
-    ssl_context_.add_certificate_authority(asio::buffer(config.ca_pem), ec);
-    if (ec) throw ConfigError(source + ": loading the CA certificate: " + ec.message());
-    if (!config.client_cert_pem.empty()) {
-        ssl_context_.use_certificate_chain(asio::buffer(config.client_cert_pem), ec);
-        if (ec) throw ConfigError(source + ": loading the client certificate: " + ec.message());
-        ssl_context_.use_private_key(asio::buffer(config.client_key_pem), ssl::context::pem, ec);
-        if (ec) throw ConfigError(source + ": loading the client key: " + ec.message());
+    if (ca_pem_.empty() && !insecure_) {
+        throw ConfigError(source + ": no CA certificate to verify " + server_ +
+                          " with (set certificate-authority, or insecure-skip-tls-verify for a throwaway test cluster)");
     }
+    if (auto configured = configure(ssl_context_, client_cert_pem_, client_key_pem_); !configured) {
+        throw ConfigError(source + ": " + configured.error().message);
+    }
+}
+
+Result<void> HttpsConnection::configure(ssl::context& context, std::string const& cert_pem,
+                                        std::string const& key_pem) const {
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ec;
+    if (insecure_) {
+        context.set_verify_mode(ssl::verify_none);
+    } else {
+        context.set_verify_mode(ssl::verify_peer);
+        // Only the configured CA: the system trust store is never loaded.
+        context.add_certificate_authority(asio::buffer(ca_pem_), ec);
+        if (ec) return make_error("loading the CA certificate", ec.message());
+    }
+    if (!cert_pem.empty()) {
+        context.use_certificate_chain(asio::buffer(cert_pem), ec);
+        if (ec) return make_error("loading the client certificate", ec.message());
+        context.use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
+        if (ec) return make_error("loading the client key", ec.message());
+    }
+    return {};
+}
+
+Result<void> HttpsConnection::use_client_certificate(std::string const& cert_pem, std::string const& key_pem) {
+    if (cert_pem == client_cert_pem_ && key_pem == client_key_pem_) return {};
+    ssl::context fresh(ssl::context::tls_client);
+    if (auto configured = configure(fresh, cert_pem, key_pem); !configured) return configured.error();
+    // The open connection presented the old certificate: the server would keep seeing it.
+    close();
+    ssl_context_ = std::move(fresh);
+    client_cert_pem_ = cert_pem;
+    client_key_pem_ = key_pem;
+    return {};
 }
 
 void HttpsConnection::close() {
@@ -131,10 +162,11 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
     SSL* ssl = stream_->native_handle();
     if (verify_ip_) {
         // IP literal: check the IP SAN, and send no SNI (RFC 6066 forbids IPs there).
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), verify_name_.c_str());
+        if (!insecure_) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), verify_name_.c_str());
     } else {
+        // SNI even when nothing is verified: the server may pick its certificate by it.
         SSL_set_tlsext_host_name(ssl, verify_name_.c_str());
-        SSL_set1_host(ssl, verify_name_.c_str());
+        if (!insecure_) SSL_set1_host(ssl, verify_name_.c_str());
     }
 
     auto& tcp_layer = beast::get_lowest_layer(*stream_);

@@ -3,6 +3,10 @@
 // only, host name or IP SAN checked), one request/response at a time, everything before an
 // absolute deadline. A connection that failed, timed out or was cancelled is closed and never
 // reused; the next round trip opens a new one.
+//
+// The one exception to strict TLS is RestConfig::insecure_skip_tls_verify without a CA (a
+// kubeconfig for a throwaway cluster): the server's chain and name are then not verified at all
+// (SNI is still sent). With a CA the flag is ignored and verification stays strict.
 
 #include "kube/rest_config.hpp"
 #include "util/error.hpp"
@@ -30,8 +34,16 @@ public:
     using Request = boost::beast::http::request<boost::beast::http::string_body>;
     using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-    // Throws ConfigError when the CA or client certificate PEM cannot be loaded.
+    // Throws ConfigError when the CA or client certificate PEM cannot be loaded, or when there is
+    // no CA and insecure_skip_tls_verify is not set.
     HttpsConnection(boost::asio::any_io_executor executor, RestConfig const& config);
+
+    // The client certificate pair presented from the next connection on (both empty: none). A
+    // pair that differs from the current one closes the connection, so that the next request
+    // connects with it (a credential provider rotated its certificate). The same pair is a no-op.
+    // Errors name what could not be loaded; the current pair then stays.
+    Result<void> use_client_certificate(std::string const& cert_pem, std::string const& key_pem);
+    std::string const& client_certificate() const { return client_cert_pem_; }
 
     // Sends `request` and reads the response before `deadline`, (re)connecting when needed. A
     // request whose reused connection turns out to have been closed by the server before any
@@ -62,6 +74,9 @@ public:
 private:
     using Stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
 
+    // A TLS client context with the CA (or no verification when insecure_) and `cert_pem`/`key_pem`.
+    Result<void> configure(boost::asio::ssl::context& context, std::string const& cert_pem,
+                           std::string const& key_pem) const;
     boost::asio::awaitable<Result<void>> connect(std::chrono::steady_clock::time_point deadline);
     bool idle_connection_usable();
     Error failure(std::string const& what, boost::system::error_code const& ec) const;
@@ -73,6 +88,10 @@ private:
     std::string port_;
     std::string verify_name_;
     bool verify_ip_ = false;
+    std::string ca_pem_;
+    bool insecure_ = false;  // no CA and insecure_skip_tls_verify: nothing is verified
+    std::string client_cert_pem_;
+    std::string client_key_pem_;
     boost::asio::ssl::context ssl_context_;
     std::optional<Stream> stream_;
     boost::beast::flat_buffer buffer_;

@@ -7,7 +7,6 @@
 #include "kube/status_parse.hpp"
 #include "kube/watch_framer.hpp"
 
-#include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -148,23 +147,22 @@ asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> watch(Client& client, R
     request.set(http::field::host, client.host_header());
     request.set(http::field::user_agent, client.options().user_agent);
     request.set(http::field::accept, "application/json");
-    std::string const token = client.current_token();
-    if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
     request.keep_alive(true);
     request.prepare_payload();
 
-    auto const executor = co_await asio::this_coro::executor;
-    auto connection = std::make_unique<HttpsConnection>(executor, client.config());
     auto const started = Clock::now();
     auto const stream_deadline = started + opts.timeout_seconds + opts.idle_grace;
     // The head must come within the usual request timeout (the server sends it at once).
     auto const head_deadline = std::min(stream_deadline, started + client.options().request_timeout);
-    auto head = co_await connection->start_stream(request, head_deadline);
-    if (!head) {
+    // Authenticated by the client, as its other requests are.
+    auto opened = co_await client.open_stream(request, ref.resource, head_deadline);
+    if (!opened) {
         client.observe("watch", ref.resource, 0, Clock::now() - started);
-        co_return transport_error(client, ref, head.error().message);
+        co_return transport_error(client, ref, opened.error().message);
     }
-    int const code = head->code;
+    auto connection = std::move(opened->connection);
+    HttpsConnection::ResponseHead const head = opened->head;
+    int const code = head.code;
     client.observe("watch", ref.resource, code, Clock::now() - started);
     if (code != 200) {
         // Read the (small) error body for its Status, then give up the connection.
@@ -176,7 +174,7 @@ asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> watch(Client& client, R
         }
         connection->close();
         std::optional<std::chrono::seconds> retry_after;
-        if (!head->retry_after.empty()) retry_after = parse_retry_after(head->retry_after);
+        if (!head.retry_after.empty()) retry_after = parse_retry_after(head.retry_after);
         co_return watch_error(client, ref, api_error_from_response(code, body, retry_after));
     }
     co_return std::unique_ptr<WatchStream>(
