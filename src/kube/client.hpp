@@ -67,7 +67,7 @@ struct ClientOptions {
     // transport failure) and the time it took. For metrics; must not throw.
     using RequestObserver =
         std::function<void(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took)>;
-    RequestObserver observer;
+    RequestObserver observer{};
 };
 
 class Client {

@@ -2,7 +2,6 @@
 
 #include "fixtures.hpp"
 #include "kube/client.hpp"
-#include "test_https_server.hpp"
 
 #include "common/temp_dir.hpp"
 
@@ -34,53 +33,6 @@ std::string status_json(int code, std::string const& reason, std::string const& 
 }
 
 ResourceRef const secret_ref{"v1", "secrets", "ns", "s", ""};
-
-struct ClientFixture {
-    asio::io_context io;
-
-    RestConfig config_for(unsigned short port) const {
-        RestConfig config;
-        config.server = "https://127.0.0.1:" + std::to_string(port);
-        config.host = "127.0.0.1";
-        config.port = std::to_string(port);
-        config.ca_pem = pki().ca_pem();
-        config.bearer_token = "static-token";
-        config.namespace_ = "ns";
-        config.origin = "test config";
-        return config;
-    }
-
-    std::unique_ptr<TestHttpsServer> server(TestHttpsServer::Handler handler) {
-        return std::make_unique<TestHttpsServer>(io, pki().server.cert.to_pem(), pki().server.key.to_pkcs8_pem(),
-                                                 std::move(handler));
-    }
-
-    // Runs one awaitable on the test's io_context until it completes (the server keeps running
-    // on the same context).
-    template <class T>
-    T run(asio::awaitable<T> awaitable) {
-        std::optional<T> out;
-        std::exception_ptr error;
-        bool done = false;
-        asio::co_spawn(io, std::move(awaitable), [&](std::exception_ptr e, T value) {
-            done = true;
-            error = e;
-            if (!e) out.emplace(std::move(value));
-            io.stop();
-        });
-        io.restart();
-        io.run_for(30s);
-        BOOST_REQUIRE_MESSAGE(done, "the operation did not complete");
-        if (error) std::rethrow_exception(error);
-        return std::move(*out);
-    }
-};
-
-bool contains(std::string const& text, std::string const& part) {
-    if (text.find(part) != std::string::npos) return true;
-    BOOST_TEST_MESSAGE("\"" << text << "\" does not contain \"" << part << "\"");
-    return false;
-}
 
 }  // namespace
 
@@ -319,15 +271,15 @@ BOOST_AUTO_TEST_CASE(unauthorized_with_a_static_token_is_returned) {
 BOOST_AUTO_TEST_CASE(wrong_server_name_fails_verification) {
     auto const& p = pki();
     auto const wrong = p.ca.issue_server({"elsewhere.example"}, {"127.0.0.2"}, std::chrono::hours(1));
-    TestHttpsServer srv(io, wrong.cert.to_pem(), wrong.key.to_pkcs8_pem(),
-                        [](HttpRequest const&) { return json_response(200, secret_json); });
-    Client client(io.get_executor(), config_for(srv.port()));
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); },
+                      {wrong.cert.to_pem(), wrong.key.to_pkcs8_pem()});
+    Client client(io.get_executor(), config_for(srv->port()));
     auto const result = run(client.get(secret_ref));
     BOOST_REQUIRE(result.has_error());
     BOOST_TEST(result.error().is_transport());
-    BOOST_TEST(contains(result.error().message, "TLS handshake with https://127.0.0.1:" + std::to_string(srv.port()) +
+    BOOST_TEST(contains(result.error().message, "TLS handshake with https://127.0.0.1:" + std::to_string(srv->port()) +
                                                     ": certificate verify failed: IP address mismatch"));
-    BOOST_TEST(srv.requests().empty());
+    BOOST_TEST(srv->requests().empty());
 }
 
 BOOST_AUTO_TEST_CASE(wrong_dns_name_fails_verification) {
@@ -344,21 +296,21 @@ BOOST_AUTO_TEST_CASE(wrong_dns_name_fails_verification) {
 BOOST_AUTO_TEST_CASE(tls_server_name_is_verified_and_sent_as_sni) {
     auto const& p = pki();
     auto const dns_only = p.ca.issue_server({"kubernetes.default.svc"}, {}, std::chrono::hours(1));
-    TestHttpsServer srv(io, dns_only.cert.to_pem(), dns_only.key.to_pkcs8_pem(),
-                        [](HttpRequest const&) { return json_response(200, secret_json); });
-    auto config = config_for(srv.port());
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); },
+                      {dns_only.cert.to_pem(), dns_only.key.to_pkcs8_pem()});
+    auto config = config_for(srv->port());
     config.tls_server_name = "kubernetes.default.svc";
     Client client(io.get_executor(), config);
     BOOST_TEST(run(client.get(secret_ref)).has_value());
-    BOOST_TEST(srv.last_sni() == "kubernetes.default.svc");
+    BOOST_TEST(srv->last_sni() == "kubernetes.default.svc");
 }
 
 BOOST_AUTO_TEST_CASE(server_signed_by_another_ca_fails_verification) {
     auto const& p = pki();
     auto const foreign = p.other_ca.issue_server({"localhost"}, {"127.0.0.1"}, std::chrono::hours(1));
-    TestHttpsServer srv(io, foreign.cert.to_pem(), foreign.key.to_pkcs8_pem(),
-                        [](HttpRequest const&) { return json_response(200, secret_json); });
-    Client client(io.get_executor(), config_for(srv.port()));
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); },
+                      {foreign.cert.to_pem(), foreign.key.to_pkcs8_pem()});
+    Client client(io.get_executor(), config_for(srv->port()));
     auto const result = run(client.get(secret_ref));
     BOOST_REQUIRE(result.has_error());
     BOOST_TEST(result.error().code == 0);
@@ -368,9 +320,8 @@ BOOST_AUTO_TEST_CASE(server_signed_by_another_ca_fails_verification) {
 
 BOOST_AUTO_TEST_CASE(client_certificate_authentication) {
     auto const& p = pki();
-    TestHttpsServer srv(io, p.server.cert.to_pem(), p.server.key.to_pkcs8_pem(),
-                        [](HttpRequest const&) { return json_response(200, secret_json); }, p.ca_pem());
-    auto config = config_for(srv.port());
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); }, {.client_ca_pem = p.ca_pem()});
+    auto config = config_for(srv->port());
     config.bearer_token.clear();
     {
         Client anonymous(io.get_executor(), config);
@@ -382,8 +333,8 @@ BOOST_AUTO_TEST_CASE(client_certificate_authentication) {
     Client client(io.get_executor(), config);
     auto const result = run(client.get(secret_ref));
     BOOST_TEST(result.has_value());
-    BOOST_TEST(!srv.requests().empty());
-    BOOST_TEST(srv.requests().back().count(http::field::authorization) == 0u);
+    BOOST_TEST(!srv->requests().empty());
+    BOOST_TEST(srv->requests().back().count(http::field::authorization) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(connection_refused_names_the_server) {

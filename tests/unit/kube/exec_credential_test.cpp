@@ -18,6 +18,7 @@
 #include <optional>
 
 using namespace gic::kube;
+using gic::kube::test::contains;
 using gic::kube::test::pki;
 using gic::test::read_file;
 using gic::test::TempDir;
@@ -37,12 +38,6 @@ T run(asio::awaitable<T> work) {
     });
     io.run();
     return std::move(*out);
-}
-
-bool contains(std::string const& text, std::string const& part) {
-    if (text.find(part) != std::string::npos) return true;
-    BOOST_TEST_MESSAGE("\"" << text << "\" does not contain \"" << part << "\"");
-    return false;
 }
 
 std::string credential(std::string const& status, std::string const& api = exec_api_v1) {

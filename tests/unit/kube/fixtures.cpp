@@ -14,4 +14,22 @@ Pki const& pki() {
     return instance;
 }
 
+bool contains(std::string const& text, std::string const& part) {
+    if (text.find(part) != std::string::npos) return true;
+    BOOST_TEST_MESSAGE("\"" << text << "\" does not contain \"" << part << "\"");
+    return false;
+}
+
+RestConfig ClientFixture::config_for(unsigned short port) const {
+    RestConfig config;
+    config.server = "https://127.0.0.1:" + std::to_string(port);
+    config.host = "127.0.0.1";
+    config.port = std::to_string(port);
+    config.ca_pem = pki().ca_pem();
+    config.bearer_token = "static-token";
+    config.namespace_ = "ns";
+    config.origin = "test config";
+    return config;
+}
+
 }  // namespace gic::kube::test

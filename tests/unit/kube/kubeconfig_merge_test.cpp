@@ -13,6 +13,7 @@
 #include <filesystem>
 
 using namespace gic::kube;
+using gic::kube::test::contains;
 using gic::kube::test::pki;
 using gic::test::TempDir;
 using gic::test::write_file;
@@ -38,12 +39,6 @@ std::string file(std::string const& clusters, std::string const& users, std::str
     if (!contexts.empty()) out += "contexts:\n" + contexts;
     if (!current.empty()) out += "current-context: " + current + "\n";
     return out;
-}
-
-bool contains(std::string const& text, std::string const& part) {
-    if (text.find(part) != std::string::npos) return true;
-    BOOST_TEST_MESSAGE("\"" << text << "\" does not contain \"" << part << "\"");
-    return false;
 }
 
 struct Fixture {

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 using namespace gic::kube;
+using gic::kube::test::contains;
 using gic::kube::test::pki;
 using gic::test::TempDir;
 using gic::test::write_file;
@@ -47,12 +48,6 @@ struct Fixture {
         return result.error().message;
     }
 };
-
-bool contains(std::string const& text, std::string const& part) {
-    if (text.find(part) != std::string::npos) return true;
-    BOOST_TEST_MESSAGE("\"" << text << "\" does not contain \"" << part << "\"");
-    return false;
-}
 
 }  // namespace
 

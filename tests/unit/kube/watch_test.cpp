@@ -6,8 +6,6 @@
 #include "kube/client.hpp"
 #include "kube/watch.hpp"
 #include "kube/watch_framer.hpp"
-#include "stream_test_server.hpp"
-#include "test_https_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -32,55 +30,6 @@ std::string event(std::string const& type, std::string const& name, std::string 
     return R"({"type":")" + type + R"(","object":{"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"name":")" +
            name + R"(","namespace":"ns","resourceVersion":")" + rv + R"("}}})" + "\n";
 }
-
-using Script = StreamTestServer::Script;
-using Request = StreamTestServer::Request;
-
-struct WatchFixture {
-    asio::io_context io;
-
-    RestConfig config_for(unsigned short port) const {
-        RestConfig config;
-        config.server = "https://127.0.0.1:" + std::to_string(port);
-        config.host = "127.0.0.1";
-        config.port = std::to_string(port);
-        config.ca_pem = pki().ca_pem();
-        config.bearer_token = "static-token";
-        config.origin = "test config";
-        return config;
-    }
-
-    std::unique_ptr<StreamTestServer> stream_server(Script script) {
-        return std::make_unique<StreamTestServer>(io, pki().server.cert.to_pem(), pki().server.key.to_pkcs8_pem(),
-                                                  std::move(script));
-    }
-
-    template <class T>
-    T run(asio::awaitable<T> awaitable) {
-        std::optional<T> out;
-        std::exception_ptr error;
-        bool done = false;
-        asio::co_spawn(io, std::move(awaitable), [&](std::exception_ptr e, T value) {
-            done = true;
-            error = e;
-            if (!e) out.emplace(std::move(value));
-            io.stop();
-        });
-        io.restart();
-        io.run_for(30s);
-        BOOST_REQUIRE_MESSAGE(done, "the operation did not complete");
-        if (error) std::rethrow_exception(error);
-        return std::move(*out);
-    }
-
-    // Runs the io_context until `done()` or a bound.
-    template <class Pred>
-    bool run_until(Pred done) {
-        io.restart();
-        for (int i = 0; i < 300 && !done(); ++i) io.run_for(10ms);
-        return done();
-    }
-};
 
 // Everything a watch delivered: the events, then how it ended.
 struct Outcome {
@@ -117,13 +66,13 @@ std::string name_of(WatchEvent const& e) { return std::string(e.object.at("metad
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(watch_stream, WatchFixture)
+BOOST_FIXTURE_TEST_SUITE(watch_stream, ClientFixture)
 
 BOOST_AUTO_TEST_CASE(events_split_across_chunks_arrive_whole_and_the_server_end_is_nullopt) {
     std::string const first = event("ADDED", "l1", "5");
     std::string const second = event("MODIFIED", "l1", "6");
     std::string const third = event("DELETED", "l1", "7");
-    auto srv = stream_server([&](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([&](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head());
         // The first event in three chunks, cut inside a string and inside a key; a pause
         // between them so that each arrives in its own read.
@@ -160,7 +109,7 @@ BOOST_AUTO_TEST_CASE(events_split_across_chunks_arrive_whole_and_the_server_end_
 }
 
 BOOST_AUTO_TEST_CASE(bookmark_and_expired_error_events_are_delivered) {
-    auto srv = stream_server([](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head());
         co_await out.write(chunk(
             R"({"type":"BOOKMARK","object":{"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"resourceVersion":"42"}}})"
@@ -187,7 +136,7 @@ BOOST_AUTO_TEST_CASE(bookmark_and_expired_error_events_are_delivered) {
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_stream_ends_normally) {
-    auto srv = stream_server([](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head() + last_chunk());
     });
     Client client(io.get_executor(), config_for(srv->port()));
@@ -199,7 +148,7 @@ BOOST_AUTO_TEST_CASE(an_empty_stream_ends_normally) {
 BOOST_AUTO_TEST_CASE(an_http_410_answer_is_an_api_error_from_watch) {
     std::string const status =
         R"x({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 3 (40)","reason":"Expired","code":410})x";
-    auto srv = stream_server([&](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([&](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write("HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(status.size()) + "\r\n\r\n" + status);
     });
@@ -217,7 +166,7 @@ BOOST_AUTO_TEST_CASE(an_http_410_answer_is_an_api_error_from_watch) {
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_cut_mid_stream_is_an_error_after_the_whole_events) {
-    auto srv = stream_server([](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head() + chunk(event("ADDED", "l1", "5") + R"({"type":"MODI)"));
     });
     Client client(io.get_executor(), config_for(srv->port()));
@@ -229,7 +178,7 @@ BOOST_AUTO_TEST_CASE(a_connection_cut_mid_stream_is_an_error_after_the_whole_eve
 }
 
 BOOST_AUTO_TEST_CASE(the_stream_deadline_fires_on_a_stalled_stream) {
-    auto srv = stream_server([](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head() + chunk(event("ADDED", "l1", "5")));
         co_await out.wait_for_client_close();  // then silence
     });
@@ -247,7 +196,7 @@ BOOST_AUTO_TEST_CASE(the_stream_deadline_fires_on_a_stalled_stream) {
 }
 
 BOOST_AUTO_TEST_CASE(cancelling_next_closes_the_connection) {
-    auto srv = stream_server([](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head());
         co_await out.wait_for_client_close();
     });
@@ -267,7 +216,7 @@ BOOST_AUTO_TEST_CASE(cancelling_next_closes_the_connection) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_and_oversized_events_end_the_stream_with_an_error) {
-    auto srv = stream_server([](Request const& request, RawResponse& out) -> asio::awaitable<void> {
+    auto srv = server([](HttpRequest const& request, RawResponse& out) -> asio::awaitable<void> {
         bool const bad_type = request.target().find("resourceVersion=1") != std::string_view::npos;
         co_await out.write(chunked_head());
         if (bad_type)
@@ -294,13 +243,11 @@ BOOST_AUTO_TEST_CASE(malformed_and_oversized_events_end_the_stream_with_an_error
 
 BOOST_AUTO_TEST_CASE(list_sends_the_selector_and_version_and_returns_the_list) {
     std::vector<std::string> observed;
-    auto srv = std::make_unique<TestHttpsServer>(
-        io, pki().server.cert.to_pem(), pki().server.key.to_pkcs8_pem(), [](HttpRequest const& request) {
-            if (request.target().find("fieldSelector") == std::string_view::npos)
-                return json_response(500, "{}");
-            return json_response(
-                200, R"({"kind":"LeaseList","apiVersion":"coordination.k8s.io/v1","metadata":{"resourceVersion":"77"},"items":[]})");
-        });
+    auto srv = server([](HttpRequest const& request) {
+        if (request.target().find("fieldSelector") == std::string_view::npos) return json_response(500, "{}");
+        return json_response(
+            200, R"({"kind":"LeaseList","apiVersion":"coordination.k8s.io/v1","metadata":{"resourceVersion":"77"},"items":[]})");
+    });
     ClientOptions options;
     options.observer = [&](std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds) {
         observed.push_back(std::string(verb) + " " + std::string(resource) + " " + std::to_string(code));
@@ -328,12 +275,11 @@ BOOST_AUTO_TEST_CASE(the_observer_sees_each_exchange_with_transport_failures_as_
         observed.push_back(std::string(verb) + " " + std::string(resource) + " " + std::to_string(code));
     };
     int calls = 0;
-    auto srv = std::make_unique<TestHttpsServer>(
-        io, pki().server.cert.to_pem(), pki().server.key.to_pkcs8_pem(), [&](HttpRequest const&) {
-            auto r = json_response(++calls == 1 ? 429 : 201, R"({"kind":"TokenRequest","status":{"token":"t"}})");
-            if (calls == 1) r.set(boost::beast::http::field::retry_after, "0");
-            return r;
-        });
+    auto srv = server([&](HttpRequest const&) {
+        auto r = json_response(++calls == 1 ? 429 : 201, R"({"kind":"TokenRequest","status":{"token":"t"}})");
+        if (calls == 1) r.set(boost::beast::http::field::retry_after, "0");
+        return r;
+    });
     Client client(io.get_executor(), config_for(srv->port()), options);
     ResourceRef const token_ref{"v1", "serviceaccounts", "ns", "sa", "token"};
     auto const created = run(client.create(token_ref, json::object{{"kind", "TokenRequest"}}));
@@ -345,7 +291,7 @@ BOOST_AUTO_TEST_CASE(the_observer_sees_each_exchange_with_transport_failures_as_
     Client unreachable(io.get_executor(), config_for(port), options);
     auto const refused = run(unreachable.get(ResourceRef{"v1", "secrets", "ns", "s", ""}));
     BOOST_TEST(refused.has_error());
-    auto watch_srv = stream_server([](Request const&, RawResponse& out) -> asio::awaitable<void> {
+    auto watch_srv = server([](HttpRequest const&, RawResponse& out) -> asio::awaitable<void> {
         co_await out.write(chunked_head() + last_chunk());
     });
     Client watcher(io.get_executor(), config_for(watch_srv->port()), options);
