@@ -81,7 +81,7 @@ int main(int argc, char* argv[]) {
     if (options.once) {
         boost::asio::co_spawn(io, agent::run_once(options), boost::asio::bind_cancellation_slot(stop.slot(), on_exit));
     } else {
-        boost::asio::co_spawn(io, agent::run_continuous(options),
+        boost::asio::co_spawn(io, agent::run_continuous(options, GIC_VERSION),
                               boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) { on_exit(e, 1); }));
     }
     io.run();

@@ -5,11 +5,11 @@
 namespace gic::agent {
 
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> SecretStore::read() {
-    co_return co_await read_tls_secret(client_, target_);
+    co_return co_await read_tls_secret(client_, target_, &seen_);
 }
 
 boost::asio::awaitable<Result<WriteOutcome>> SecretStore::write(KeyedChain const& issued, SecretWriteContext const& context) {
-    co_return co_await write_tls_secret(client_, target_, issued, context);
+    co_return co_await write_tls_secret(client_, target_, issued, context, &seen_);
 }
 
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> DirectoryStore::read() {

@@ -32,9 +32,14 @@ public:
     boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override;
     std::string describe() const override { return "Secret " + target_.display(); }
 
+    SecretTarget const& target() const { return target_; }
+    // uid and resourceVersion from the latest read or write (empty before the first).
+    SecretIdentity const& last_seen() const { return seen_; }
+
 private:
     kube::Client& client_;
     SecretTarget target_;
+    SecretIdentity seen_;
 };
 
 class DirectoryStore final : public CertificateStore {

@@ -10,19 +10,26 @@
 
 #include <filesystem>
 #include <functional>
+#include <vector>
 
 namespace gic::agent {
 namespace {
 
 constexpr char const* component = "inputs";
 
+std::string base_name(std::string const& path) {
+    return path.empty() ? std::string() : std::filesystem::path(path).filename().string();
+}
+
 class InputState {
 public:
-    explicit InputState(WatchedInputs inputs) : in_(inputs) {
+    explicit InputState(WatchedInputs inputs) : in_(std::move(inputs)) {
+        if (in_.token_path.empty()) return;
         if (auto token = read_token_file(in_.token_path, "Istio token"); token) token_hash_ = std::hash<std::string>{}(*token);
     }
 
     void check_token() {
+        if (in_.token_path.empty()) return;
         auto token = read_token_file(in_.token_path, "Istio token (--istio-token-path)");
         if (!token) {
             observe::log_warning(component, "cannot read the rotated token; the last one read is used until it is readable",
@@ -33,10 +40,12 @@ public:
         auto hash = std::hash<std::string>{}(*token);
         if (hash == token_hash_) return;
         token_hash_ = hash;
+        if (in_.metrics != nullptr) in_.metrics->token_reloaded();
         observe::log_info(component, "Istio token rotated", {{"path", in_.token_path}});
     }
 
     void check_roots() {
+        if (in_.roots.path().empty()) return;
         auto changed = in_.roots.reload();
         if (!changed) {
             observe::log_error(component, "cannot load the new root bundle; keeping the previous one",
@@ -46,8 +55,19 @@ public:
         if (!*changed) return;
         observe::log_info(component, "root bundle reloaded",
                           {{"path", in_.roots.path()}, {"roots", std::to_string(in_.roots.current().certs.size())}});
-        in_.ca.rebuild_channel(in_.roots.current().pem);
-        in_.rotator.roots_changed();
+        if (in_.roots_changed) in_.roots_changed();
+    }
+
+    void check_all() {
+        check_token();
+        check_roots();
+    }
+
+    std::vector<std::string> files() const {
+        std::vector<std::string> paths;
+        if (!in_.token_path.empty()) paths.push_back(in_.token_path);
+        if (!in_.roots.path().empty()) paths.push_back(in_.roots.path());
+        return paths;
     }
 
 private:
@@ -59,15 +79,16 @@ private:
 
 boost::asio::awaitable<void> watch_inputs(WatchedInputs inputs, std::chrono::seconds fallback_period) {
     auto executor = co_await boost::asio::this_coro::executor;
-    InputState state(inputs);
-    auto const token_name = std::filesystem::path(inputs.token_path).filename().string();
-    auto const root_name = std::filesystem::path(inputs.roots.path()).filename().string();
+    auto const token_name = base_name(inputs.token_path);
+    auto const root_name = base_name(inputs.roots.path());
+    InputState state(std::move(inputs));
+    auto const files = state.files();
+    if (files.empty()) co_return;
     for (;;) {
-        auto watcher = util::FileWatcher::create(executor, {inputs.token_path, inputs.roots.path()});
+        auto watcher = util::FileWatcher::create(executor, files);
         if (watcher) {
             // Changes that happened before the watch was in place are caught by this first look.
-            state.check_token();
-            state.check_roots();
+            state.check_all();
             for (;;) {
                 auto changed = co_await watcher->wait_for_change();
                 if (!changed) {
@@ -76,8 +97,8 @@ boost::asio::awaitable<void> watch_inputs(WatchedInputs inputs, std::chrono::sec
                     break;
                 }
                 for (auto const& name : *changed) {
-                    if (name == token_name) state.check_token();
-                    if (name == root_name) state.check_roots();
+                    if (!token_name.empty() && name == token_name) state.check_token();
+                    if (!root_name.empty() && name == root_name) state.check_roots();
                 }
             }
         } else {
@@ -86,8 +107,7 @@ boost::asio::awaitable<void> watch_inputs(WatchedInputs inputs, std::chrono::sec
         }
         boost::asio::steady_timer timer(executor, fallback_period);
         co_await timer.async_wait(boost::asio::use_awaitable);
-        state.check_token();
-        state.check_roots();
+        state.check_all();
     }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// The current trusted root bundle (--root-cert-path). Reloaded when the file changes; an
-// unreadable or empty new file keeps the previous bundle, so a half-written ConfigMap update can
-// never leave the agent without roots.
+// The current trusted root bundle, whichever way it arrives: the mounted file (--root-cert-path),
+// reloaded when it changes, or ConfigMap istio-ca-root-cert read through the API (standalone use),
+// replaced when a watch sees it change. An unreadable or empty new bundle keeps the previous one,
+// so a half-written update can never leave the agent without roots.
 
 #include "agent/input_files.hpp"
 #include "util/error.hpp"
@@ -12,17 +13,28 @@ namespace gic::agent {
 
 class RootBundleSource {
 public:
-    RootBundleSource(std::string path, RootBundle initial) : path_(std::move(path)), current_(std::move(initial)) {}
+    // `origin`: the file path, or a description such as "ConfigMap ns/istio-ca-root-cert".
+    // `file_backed`: reload() re-reads `origin` as a file.
+    RootBundleSource(std::string origin, RootBundle initial, bool file_backed = true)
+        : origin_(std::move(origin)), current_(std::move(initial)), file_backed_(file_backed) {}
 
     RootBundle const& current() const { return current_; }
-    std::string const& path() const { return path_; }
+    // Where the roots come from, for logs.
+    std::string const& origin() const { return origin_; }
+    // The file to follow, or "" when the roots do not come from a file.
+    std::string path() const { return file_backed_ ? origin_ : std::string(); }
 
     // Re-reads the file. Returns true when the bundle changed; an error leaves current() untouched.
     Result<bool> reload();
 
+    // Takes a bundle read elsewhere (the ConfigMap). Returns true when it differs; an empty bundle
+    // is refused (error) and the current one kept.
+    Result<bool> replace(RootBundle fresh);
+
 private:
-    std::string path_;
+    std::string origin_;
     RootBundle current_;
+    bool file_backed_;
 };
 
 }  // namespace gic::agent

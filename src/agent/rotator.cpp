@@ -45,6 +45,16 @@ Rotator::Rotator(boost::asio::any_io_executor executor, RotatorConfig config, is
       backoff_(config_.backoff),
       wake_timer_(executor) {}
 
+void Rotator::tell(RotationEvent::Kind kind, std::string message) {
+    if (config_.on_event) config_.on_event(RotationEvent{kind, std::move(message)});
+}
+
+void Rotator::tell_failure(std::string const& message) {
+    if (failing_) return;
+    failing_ = true;
+    tell(RotationEvent::Kind::issue_failed, message);
+}
+
 void Rotator::roots_changed() {
     roots_changed_ = true;
     wake_timer_.cancel();
@@ -76,7 +86,7 @@ boost::asio::awaitable<void> Rotator::run() {
             if (due <= now) break;
             if (co_await sleep_for(sleep_before_renewal(due, now, config_.max_sleep)) == Wake::roots) {
                 observe::log_info(component, "root bundle changed; checking the stored certificate",
-                                  {{"identity", spiffe_id}, {"roots", roots_.path()}});
+                                  {{"identity", spiffe_id}, {"roots", roots_.origin()}});
                 break;
             }
         }
@@ -147,17 +157,28 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
             if (config_.metrics) config_.metrics->renewal_failed(renewal_result(failure.kind));
             observe::log_error(component, "issuing failed; the stored certificate is kept",
                                {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", failure.error.message}});
+            tell_failure("issuing a certificate for " + spiffe_id + " failed (retrying with backoff): " +
+                         failure.error.message);
             co_await sleep_for(delay);
             continue;
         }
         auto const& leaf = issued->issued.chain.leaf();
         auto due = schedule_.renew_at(issued->received_at, leaf.not_after());
-        if (!co_await write_with_retries(issued->issued, "issued certificate")) {
+        auto const written = co_await write_with_retries(issued->issued, "issued certificate");
+        if (!written) {
             if (config_.metrics) config_.metrics->renewal_failed(observe::renewal_result_write_failed);
+            tell_failure("the certificate issued for " + spiffe_id + " could not be stored in " + store_.describe() +
+                         "; issuing a new one");
             continue;
         }
         if (config_.metrics) config_.metrics->renewal_succeeded(std::chrono::system_clock::now());
         backoff_.reset();
+        failing_ = false;
+        if (*written != WriteOutcome::kept_newer) {
+            tell(RotationEvent::Kind::issued, "issued " + spiffe_id + " serial=" + leaf.serial_hex() + " not-after=" +
+                                                  util::format_rfc3339(leaf.not_after()) + " (" +
+                                                  write_outcome_name(*written) + ")");
+        }
         scheduled_serial_ = leaf.serial_hex();
         scheduled_due_ = due;
         observe::log_info(component, "certificate renewal scheduled",
@@ -169,7 +190,7 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
     }
 }
 
-boost::asio::awaitable<bool> Rotator::write_with_retries(KeyedChain const& chain, char const* what) {
+boost::asio::awaitable<std::optional<WriteOutcome>> Rotator::write_with_retries(KeyedChain const& chain, char const* what) {
     auto const spiffe_id = config_.identity.spiffe_id();
     auto const& leaf = chain.chain.leaf();
     SecretWriteContext const context{spiffe_id, roots_.current().certs, config_.writer};
@@ -185,7 +206,7 @@ boost::asio::awaitable<bool> Rotator::write_with_retries(KeyedChain const& chain
                                {"serial", leaf.serial_hex()},
                                {"not_after", util::format_rfc3339(leaf.not_after())},
                                {"result", write_outcome_name(*outcome)}});
-            co_return true;
+            co_return *outcome;
         }
         // Keep trying to store this certificate while it is comfortably valid; after that a
         // fresh one is better.
@@ -195,7 +216,7 @@ boost::asio::awaitable<bool> Rotator::write_with_retries(KeyedChain const& chain
         if (now + delay > leaf.not_before() + life / 2) {
             observe::log_error(component, std::string("giving up writing the ") + what + "; issuing a new one",
                                {{"identity", spiffe_id}, {"error", outcome.error().message}});
-            co_return false;
+            co_return std::nullopt;
         }
         observe::log_error(component, std::string("writing the ") + what + " failed; retrying",
                            {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", outcome.error().message}});

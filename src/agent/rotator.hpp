@@ -12,6 +12,7 @@
 //   a configuration-like rejection (INVALID_ARGUMENT) retries slowly.
 // - roots_changed() wakes it: the stored chain is re-checked against the new bundle (reissued at
 //   once when it no longer verifies) and ca.crt is brought up to date.
+// - on_event hears about written certificates and about failures (once per run of failures).
 //
 // Per-Operation Cancellation: run() returns by exception (operation_aborted) when cancelled; a
 // cancelled rotator writes nothing after the cancellation point.
@@ -35,6 +36,13 @@
 
 namespace gic::agent {
 
+// An outcome worth telling people about on the stored object (a core/v1 Event in a cluster).
+struct RotationEvent {
+    enum class Kind { issued, issue_failed };
+    Kind kind;
+    std::string message;
+};
+
 struct RotatorConfig {
     WorkloadIdentity identity;
     pki::KeyAlgorithm algorithm = pki::KeyAlgorithm::rsa2048;
@@ -45,6 +53,9 @@ struct RotatorConfig {
     util::BackoffPolicy backoff{std::chrono::milliseconds(500), 2.0, std::chrono::milliseconds(60'000), 0.2};
     std::chrono::milliseconds rejected_retry{std::chrono::minutes(5)};
     std::optional<observe::TargetMetrics> metrics;  // this target's metrics; none recorded when empty
+    // Called (must not block) when a new certificate was written, and on the first failure of a
+    // run of failed issuances or writes (not on every retry, so an outage is one Event).
+    std::function<void(RotationEvent const&)> on_event;
 };
 
 class Rotator {
@@ -63,7 +74,10 @@ private:
     // One pass: returns when the next look is due.
     boost::asio::awaitable<std::chrono::system_clock::time_point> reconcile();
     boost::asio::awaitable<std::chrono::system_clock::time_point> issue_and_write();
-    boost::asio::awaitable<bool> write_with_retries(KeyedChain const& chain, char const* what);
+    // The outcome, or nullopt after giving up.
+    boost::asio::awaitable<std::optional<WriteOutcome>> write_with_retries(KeyedChain const& chain, char const* what);
+    void tell(RotationEvent::Kind kind, std::string message);
+    void tell_failure(std::string const& message);
 
     RotatorConfig config_;
     istio::CaClient& ca_;
@@ -74,6 +88,7 @@ private:
     util::Backoff backoff_;
     boost::asio::steady_timer wake_timer_;
     bool roots_changed_ = false;
+    bool failing_ = false;  // inside a run of failures already told about
     // The renewal time is drawn once per certificate (by serial) so the jitter does not drift.
     std::string scheduled_serial_;
     std::chrono::system_clock::time_point scheduled_due_{};

@@ -2,13 +2,17 @@
 
 #include "agent/certificate_store.hpp"
 #include "agent/input_watcher.hpp"
+#include "agent/root_configmap_follower.hpp"
 #include "agent/rotator.hpp"
 #include "agent/startup.hpp"
 #include "agent/startup_inputs.hpp"
+#include "agent/stored_certificate_check.hpp"
 #include "election/event_recorder.hpp"
 #include "election/identity.hpp"
 #include "election/leader_elector.hpp"
+#include "observe/health.hpp"
 #include "observe/log.hpp"
+#include "observe/metrics.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -19,9 +23,12 @@ namespace gic::agent {
 
 namespace {
 
+using boost::asio::awaitable;
+
 // The Lease: --leader-election-id (default <sa-name>.gen-istio-cert.teg.tetrate.io) in
 // --leader-election-namespace (default: the output Secret's namespace).
-election::ElectorConfig elector_config(Options const& options, StartupInputs const& inputs) {
+election::ElectorConfig elector_config(Options const& options, StartupInputs const& inputs,
+                                       kube::ClientOptions::RequestObserver observer) {
     election::ElectorConfig config;
     config.lease_namespace =
         options.leader_election_namespace.empty() ? inputs.target.namespace_ : options.leader_election_namespace;
@@ -31,25 +38,71 @@ election::ElectorConfig elector_config(Options const& options, StartupInputs con
     config.lease_duration = options.lease_duration;
     config.renew_deadline = options.renew_deadline;
     config.retry_period = options.retry_period;
+    config.request_observer = std::move(observer);
     return config;
+}
+
+// What Events about the Secret refer to (with its uid, as kubectl describe looks them up).
+election::ObjectReference secret_reference(SecretStore const& store) {
+    auto const& seen = store.last_seen();
+    return {"Secret", "v1", store.target().namespace_, store.target().name, seen.uid, seen.resource_version};
+}
+
+// The Rotator for as long as this replica is the writer (the `leader` gauge is 1 meanwhile).
+awaitable<void> run_as_writer(observe::AgentMetrics& metrics, Rotator& rotator) {
+    observe::LeaderTerm const term(metrics);
+    co_await rotator.run();
+}
+
+awaitable<void> keep_token_fresh(MintedTokenSource* minted) {
+    if (minted != nullptr) co_await minted->keep_fresh();
+}
+
+awaitable<void> follow_roots_from_api(kube::Client* client, std::string namespace_, RootBundleSource& roots,
+                                      std::function<void()> roots_changed) {
+    if (client != nullptr) co_await follow_root_configmap(*client, std::move(namespace_), roots, std::move(roots_changed));
 }
 
 }  // namespace
 
-boost::asio::awaitable<void> run_continuous(Options options) {
+awaitable<void> run_continuous(Options options, std::string version) {
     using namespace boost::asio::experimental::awaitable_operators;
     auto executor = co_await boost::asio::this_coro::executor;
-    auto inputs = load_startup_inputs(options);
+    // Shared with the request observers: the Event recorder may still post (and report) queued
+    // Events after this coroutine has returned.
+    auto const shared_metrics = std::make_shared<observe::AgentMetrics>(version);
+    auto& metrics = *shared_metrics;
+    kube::ClientOptions::RequestObserver const observe_request =
+        [shared_metrics](std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) {
+            shared_metrics->kube_request(verb, resource, code, took);
+        };
+    kube::ClientOptions client_options;
+    client_options.observer = observe_request;
+    // Mints a token (TokenRequest) and reads the root ConfigMap when nothing is mounted.
+    auto inputs = co_await prepare_startup_inputs(options, client_options);
+    auto const spiffe_id = inputs.identity.spiffe_id();
 
-    RootBundleSource roots(options.root_cert_path, inputs.roots);
+    RootBundleSource roots = inputs.configmap_roots
+                                 ? RootBundleSource(inputs.configmap_roots->describe(), inputs.roots, false)
+                                 : RootBundleSource(options.root_cert_path, inputs.roots);
     istio::CaClient ca(executor, ca_client_config(options, inputs.roots));
-    std::unique_ptr<kube::Client> client;
+
     std::unique_ptr<CertificateStore> store;
+    SecretStore* secret_store = nullptr;
     if (options.output_dir.empty()) {
-        client = std::make_unique<kube::Client>(executor, *inputs.kube_config);
-        store = std::make_unique<SecretStore>(*client, inputs.target);
+        auto secret = std::make_unique<SecretStore>(*inputs.client, inputs.target);
+        secret_store = secret.get();
+        store = std::move(secret);
     } else {
         store = std::make_unique<DirectoryStore>(options.output_dir);
+    }
+    auto const target_metrics = metrics.target(secret_store ? inputs.target.display() : options.output_dir);
+
+    // Events about the Secret; they never block or fail the work (see EventRecorder).
+    std::unique_ptr<election::EventRecorder> events;
+    if (secret_store != nullptr) {
+        events = std::make_unique<election::EventRecorder>(executor, *inputs.kube_config, "gen-istio-cert",
+                                                           observe_request);
     }
 
     RotatorConfig config;
@@ -58,28 +111,64 @@ boost::asio::awaitable<void> run_continuous(Options options) {
     config.ttl = options.cert_ttl;
     config.renewal.ratio = options.renew_ratio;
     config.writer = replica_name();
-    Rotator rotator(executor, config, ca, roots, *store, [&options] { return read_istio_token(options); });
-
-    observe::log_info("agent", "running", {{"identity", inputs.identity.spiffe_id()}, {"store", store->describe()},
-                                           {"ca", options.ca_address}, {"replica", config.writer}});
-    WatchedInputs const watched{options.istio_token_path, roots, ca, rotator};
-    if (!options.leader_elect || !options.output_dir.empty()) {
-        // One writer by configuration: no Lease.
-        auto both = rotator.run() && watch_inputs(watched);
-        co_await std::move(both);
-        co_return;
+    config.metrics = target_metrics;
+    if (events) {
+        config.on_event = [&recorder = *events, secret_store](RotationEvent const& event) {
+            bool const issued = event.kind == RotationEvent::Kind::issued;
+            recorder.record(secret_reference(*secret_store), issued ? election::event_normal : election::event_warning,
+                            issued ? "CertificateIssued" : "CertificateIssueFailed", event.message);
+        };
     }
+    Rotator rotator(executor, config, ca, roots, *store, token_reader(inputs.token_source));
+    auto roots_changed = [&] {
+        metrics.root_reloaded();
+        ca.rebuild_channel(roots.current().pem);
+        rotator.roots_changed();
+    };
+
+    // With several replicas only the Lease holder writes; --output-dir has one writer by definition.
+    std::unique_ptr<election::LeaderElector> elector;
+    if (options.leader_elect && secret_store != nullptr) {
+        auto settings = elector_config(options, inputs, observe_request);
+        elector = std::make_unique<election::LeaderElector>(executor, *inputs.kube_config, std::move(settings), events.get());
+        observe::log_info("agent", "leader election",
+                          {{"lease", elector->config().lease_namespace + "/" + elector->config().lease_name},
+                           {"identity", elector->config().identity}});
+    }
+
+    StoredCertificateCheck readiness(executor, *store, roots, spiffe_id, target_metrics,
+                                     [&elector] { return !elector || elector->status().leading; });
+    observe::ObservabilityOptions observability_options;
+    observability_options.metrics_bind_address = options.metrics_bind_address;
+    observability_options.health_probe_bind_address = options.health_probe_bind_address;
+    observability_options.ready = [&readiness] { return readiness.ready(); };
+    if (elector) {
+        // Unhealthy only while this replica leads but has not renewed within a lease duration:
+        // the renew loop is then stuck, and a restart hands the Lease on.
+        observability_options.lease_healthy = [&elector, lease_duration = options.lease_duration] {
+            auto const status = elector->status();
+            if (!status.leading) return true;
+            return status.last_renew && std::chrono::system_clock::now() - *status.last_renew < lease_duration;
+        };
+    }
+    // Binds now: a busy or malformed address is a configuration error before any work starts.
+    observe::ObservabilityServer observability(executor, observability_options, metrics);
+
+    observe::log_info("agent", "running", {{"identity", spiffe_id}, {"store", store->describe()},
+                                           {"ca", options.ca_address}, {"roots", roots.origin()},
+                                           {"token", inputs.token_source->describe()}, {"replica", config.writer}});
+
+    WatchedInputs const watched{inputs.minted_token ? std::string() : options.istio_token_path, roots, roots_changed,
+                                &metrics};
+    kube::Client* const configmap_client = inputs.configmap_roots ? inputs.client.get() : nullptr;
     // Only the leader runs the Rotator; a new term starts it again with the reuse check.
-    auto const elector_settings = elector_config(options, inputs);
-    election::EventRecorder events(executor, *inputs.kube_config, elector_settings.identity);
-    election::LeaderElector elector(executor, *inputs.kube_config, elector_settings, &events);
-    observe::log_info("agent", "leader election",
-                      {{"lease", elector_settings.lease_namespace + "/" + elector_settings.lease_name},
-                       {"identity", elector_settings.identity}});
-    election::LeaderElector::Guarded guarded = [&rotator] { return rotator.run(); };
-    // Both run until cancelled (SIGTERM): the Rotator stops first, then the Lease is released.
-    auto both = elector.run(guarded) && watch_inputs(watched);
-    co_await std::move(both);
+    election::LeaderElector::Guarded guarded = [&metrics, &rotator] { return run_as_writer(metrics, rotator); };
+    auto writer = elector ? elector->run(guarded) : run_as_writer(metrics, rotator);
+    // All run until cancelled (SIGTERM): the Rotator stops first, then a held Lease is released.
+    auto everything = std::move(writer) && watch_inputs(watched) && keep_token_fresh(inputs.minted_token.get()) &&
+                      follow_roots_from_api(configmap_client, inputs.identity.namespace_, roots, roots_changed) &&
+                      readiness.run() && observability.run();
+    co_await std::move(everything);
 }
 
 }  // namespace gic::agent

@@ -29,7 +29,8 @@ int fail(std::string const& message) {
 boost::asio::awaitable<int> run_once(Options options) {
     auto executor = co_await boost::asio::this_coro::executor;
     // Mints a token (TokenRequest) and reads the root ConfigMap when nothing is mounted.
-    auto inputs = co_await prepare_startup_inputs(options);
+    kube::ClientOptions const client_options;
+    auto inputs = co_await prepare_startup_inputs(options, client_options);
     auto const spiffe_id = inputs.identity.spiffe_id();
 
     istio::CaClient ca(executor, ca_client_config(options, inputs.roots));

@@ -20,6 +20,17 @@ Error wrong_type_error(SecretTarget const& t, std::string const& type) {
                       "--output-secret");
 }
 
+void remember(SecretIdentity* seen, boost::json::object const& secret) {
+    if (seen == nullptr) return;
+    auto const* metadata = secret.if_contains("metadata");
+    if (metadata == nullptr || !metadata->is_object()) return;
+    auto field = [&](char const* key) {
+        auto const* v = metadata->as_object().if_contains(key);
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    *seen = SecretIdentity{field("uid"), field("resourceVersion")};
+}
+
 }  // namespace
 
 char const* write_outcome_name(WriteOutcome outcome) {
@@ -32,12 +43,13 @@ char const* write_outcome_name(WriteOutcome outcome) {
 }
 
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client,
-                                                                          SecretTarget const& target) {
+                                                                          SecretTarget const& target, SecretIdentity* seen) {
     auto got = co_await client.get(secret_ref(target));
     if (!got) {
         if (got.error().is_not_found()) co_return std::optional<TlsMaterial>{};
         co_return api_error(target, got.error());
     }
+    remember(seen, *got);
     if (auto type = secret_type(*got); type != tls_secret_type) co_return wrong_type_error(target, type);
     auto material = read_tls_material(*got);
     if (!material) co_return wrap_error("Secret " + target.display(), material.error());
@@ -45,7 +57,8 @@ boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube:
 }
 
 boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& client, SecretTarget const& target,
-                                                              KeyedChain const& issued, SecretWriteContext const& context) {
+                                                              KeyedChain const& issued, SecretWriteContext const& context,
+                                                              SecretIdentity* seen) {
     auto const material = issued.material();
     auto const annotations = describe_annotations(issued, context.spiffe_id, context.writer);
     auto const ref = secret_ref(target);
@@ -55,7 +68,10 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& clie
         if (!got && got.error().is_not_found()) {
             auto const fresh = make_tls_secret(target.namespace_, target.name, material, annotations);
             auto created = co_await client.create(ref, fresh);
-            if (created) co_return WriteOutcome::created;
+            if (created) {
+                remember(seen, *created);
+                co_return WriteOutcome::created;
+            }
             if (created.error().is_already_exists()) {
                 observe::log_info("secret", "Secret appeared while creating it; re-reading", {{"secret", target.display()}});
                 continue;
@@ -65,6 +81,7 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& clie
         if (!got) co_return api_error(target, got.error());
 
         auto& secret = *got;
+        remember(seen, secret);
         if (auto type = secret_type(secret); type != tls_secret_type) co_return wrong_type_error(target, type);
 
         // Another writer may have renewed since we issued: never replace a newer valid certificate.
@@ -78,7 +95,10 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& clie
 
         apply_tls_material(secret, material, annotations);
         auto updated = co_await client.update(ref, secret);
-        if (updated) co_return WriteOutcome::updated;
+        if (updated) {
+            remember(seen, *updated);
+            co_return WriteOutcome::updated;
+        }
         if (updated.error().is_conflict()) {
             observe::log_info("secret", "Secret changed since it was read; re-reading",
                               {{"secret", target.display()}, {"attempt", std::to_string(attempt)}});

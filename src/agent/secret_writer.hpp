@@ -34,11 +34,21 @@ struct SecretWriteContext {
     std::string writer;  // the replica identity recorded in an annotation
 };
 
-// Errors name the Secret and, for API failures, what RBAC must allow.
+// Who the Secret is to the API server (metadata.uid, resourceVersion), as last seen: what Events
+// about it refer to.
+struct SecretIdentity {
+    std::string uid;
+    std::string resource_version;
+};
+
+// Errors name the Secret and, for API failures, what RBAC must allow. `seen`, when given, is set
+// from every Secret the API returns on the way.
 boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& client, SecretTarget const& target,
-                                                              KeyedChain const& issued, SecretWriteContext const& context);
+                                                              KeyedChain const& issued, SecretWriteContext const& context,
+                                                              SecretIdentity* seen = nullptr);
 
 // The Secret's material, or nullopt when the Secret does not exist.
-boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client, SecretTarget const& target);
+boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client, SecretTarget const& target,
+                                                                          SecretIdentity* seen = nullptr);
 
 }  // namespace gic::agent

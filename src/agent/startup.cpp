@@ -39,17 +39,6 @@ Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::st
     return plan;
 }
 
-Result<WorkloadIdentity> resolve_identity(Options const& options, std::string const& istio_token) {
-    auto plan = plan_identity(options, istio_token);
-    if (!plan) return plan.error();
-    if (plan->mint_token) {
-        return make_error("the Istio token (--istio-token-path " + options.istio_token_path + ") belongs to " +
-                          plan->mounted->short_name() + " but the identity asked for is " + plan->target.short_name() +
-                          "; istiod issues certificates only for the token's own service account");
-    }
-    return plan->target;
-}
-
 Result<kube::RestConfig> select_kube_config(Options const& options) {
     kube::KubeconfigLocations locations;
     locations.explicit_path = options.kubeconfig;

@@ -13,13 +13,6 @@
 
 namespace gic::agent {
 
-// The identity from --sa-name/--sa-namespace, completed from the Istio token's claims. When both
-// are given and differ from the token's own service account the result is an error: istiod signs
-// for the token's service account whatever the CSR says, so the certificate would be for the wrong
-// identity. (The asynchronous startup, prepare_startup_inputs, mints a token for the target
-// instead: see plan_identity.)
-Result<WorkloadIdentity> resolve_identity(Options const& options, std::string const& istio_token);
-
 // Which identity to issue for and which token proves it.
 struct IdentityPlan {
     WorkloadIdentity target;

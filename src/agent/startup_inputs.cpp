@@ -55,20 +55,7 @@ Result<std::string> read_istio_token(Options const& options) {
     return read_token_file(options.istio_token_path, "Istio token (--istio-token-path)");
 }
 
-StartupInputs load_startup_inputs(Options const& options) {
-    StartupInputs in;
-    auto token = or_config_error(read_istio_token(options));
-    in.identity = or_config_error(resolve_identity(options, token));
-    in.roots = or_config_error(read_root_bundle(options.root_cert_path));
-    in.token_source = std::make_shared<FileTokenSource>(options.istio_token_path);
-    if (options.output_dir.empty()) {
-        in.kube_config = or_config_error(select_kube_config(options));
-        in.target = secret_target(options, in.identity);
-    }
-    return in;
-}
-
-boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& options) {
+boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& options, kube::ClientOptions const& client_options) {
     auto executor = co_await boost::asio::this_coro::executor;
     StartupInputs in;
 
@@ -86,7 +73,7 @@ boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& opti
         or_config_error(completed);
         in.kube_config = *config;
         try {
-            in.client = std::make_shared<kube::Client>(executor, *config);
+            in.client = std::make_shared<kube::Client>(executor, *config, client_options);
         } catch (ConfigError const& e) {
             throw ConfigError(config->origin + ": " + e.what());
         }

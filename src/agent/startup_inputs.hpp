@@ -28,7 +28,6 @@ struct StartupInputs {
     std::optional<kube::RestConfig> kube_config;  // absent when the API is not needed (--output-dir with mounts)
     SecretTarget target;                          // the output Secret (without --output-dir)
 
-    // Set by prepare_startup_inputs only.
     // The API client made at startup (whenever kube_config is set): use it for the Secret too.
     std::shared_ptr<kube::Client> client;
     // The token for the CA: the mounted file, or minted_token.
@@ -41,10 +40,6 @@ struct StartupInputs {
     std::shared_ptr<ConfigMapRootSource> configmap_roots;
 };
 
-// Sidecar mode only, synchronous: the mounted token and root file; a token for another service
-// account is an error (resolve_identity).
-StartupInputs load_startup_inputs(Options const& options);
-
 // Every mode. Runs on the agent's io_context without blocking it (exec plugins, TokenRequest and
 // the ConfigMap read are asynchronous):
 //   - token: --istio-token-path when the file exists and belongs to the target identity; else a
@@ -53,8 +48,11 @@ StartupInputs load_startup_inputs(Options const& options);
 //     target's namespace;
 //   - Kubernetes: loaded (select_kube_config, exec plugin run once) when minting, reading the
 //     ConfigMap or writing a Secret needs it.
+// `client_options` configure the API client made here (its request observer feeds the metrics);
+// pass a named object (g++ 12 destroys a temporary or a defaulted argument of a coroutine twice).
 // Throws ConfigError.
-boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& options);
+boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& options,
+                                                             kube::ClientOptions const& client_options);
 
 istio::CaClientConfig ca_client_config(Options const& options, RootBundle const& roots);
 

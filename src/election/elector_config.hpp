@@ -1,6 +1,7 @@
 #pragma once
 // What an elector needs to know: the Lease, its own identity and client-go's three timings.
 
+#include "kube/client.hpp"
 #include "util/error.hpp"
 
 #include <chrono>
@@ -15,6 +16,8 @@ struct ElectorConfig {
     std::chrono::milliseconds lease_duration{15'000};
     std::chrono::milliseconds renew_deadline{10'000};
     std::chrono::milliseconds retry_period{2'000};
+    // Told about every Lease request (for the agent's metrics); may be empty.
+    kube::ClientOptions::RequestObserver request_observer;
 };
 
 // client-go's rules: lease > renew deadline > 1.2 x retry period, all positive, names and identity

@@ -138,11 +138,13 @@ json::object make_event(ObjectReference const& involved, std::string const& type
 }
 
 EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::RestConfig const& config,
-                             std::string component, std::size_t capacity)
+                             std::string component, kube::ClientOptions::RequestObserver observer,
+                             std::size_t capacity)
     : state_(std::make_shared<State>()) {
     kube::ClientOptions options;
     options.request_timeout = std::chrono::seconds(5);
     options.max_retries = 0;  // one attempt each: events are best effort
+    options.observer = std::move(observer);
     state_->executor = executor;
     state_->client = std::make_unique<kube::Client>(executor, config, options);
     state_->component = std::move(component);

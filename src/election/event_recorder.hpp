@@ -46,8 +46,9 @@ boost::json::object make_event(ObjectReference const& involved, std::string cons
 
 class EventRecorder {
 public:
+    // `observer` is told about every Event request (metrics); may be empty.
     EventRecorder(boost::asio::any_io_executor executor, kube::RestConfig const& config, std::string component,
-                  std::size_t capacity = 64);
+                  kube::ClientOptions::RequestObserver observer = {}, std::size_t capacity = 64);
     ~EventRecorder();
     EventRecorder(EventRecorder const&) = delete;
     EventRecorder& operator=(EventRecorder const&) = delete;

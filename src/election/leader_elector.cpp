@@ -1,6 +1,6 @@
 #include "election/leader_elector.hpp"
 
-#include "kube/watch.hpp"
+#include "kube/object_follower.hpp"
 #include "observe/log.hpp"
 #include "util/backoff.hpp"
 #include "util/duration.hpp"
@@ -10,7 +10,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <random>
@@ -53,10 +52,10 @@ kube::ClientOptions lease_client_options(ElectorConfig const& config) {
     options.request_timeout = std::max(milliseconds(1000), config.renew_deadline / 2);
     // Each attempt is retried by the election loop itself, within its deadlines.
     options.max_retries = 0;
+    options.observer = config.request_observer;
     return options;
 }
 
-bool is_expired_status(int code) { return code == 410; }
 
 }  // namespace
 
@@ -165,112 +164,10 @@ awaitable<void> LeaderElector::acquire_loop() {
 }
 
 awaitable<void> LeaderElector::watch_lease() {
-    util::Backoff backoff(util::BackoffPolicy{milliseconds(800), 2.0, milliseconds(30'000), 0.2});
-    auto const collection = lease_ref(config_.lease_namespace, "");
-    auto const selector = "metadata.name=" + config_.lease_name;
-    std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_int_distribution<int> timeout_seconds(300, 599);
-    for (;;) {
-        kube::ListOptions list_options;
-        list_options.field_selector = selector;
-        auto const listed = co_await kube::list(*client_, collection, list_options);
-        if (!listed) {
-            auto const delay = backoff.next();
-            observe::log_warning(component, "cannot list the Lease; retrying",
-                                 {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
-                                  {"error", listed.error().describe()}});
-            co_await sleep_for(delay);
-            continue;
-        }
-        std::optional<json::object> found;
-        if (auto const* items = listed->if_contains("items"); items != nullptr && items->is_array()) {
-            for (auto const& item : items->as_array())
-                if (item.is_object()) found = item.as_object();
-        }
-        watched(std::move(found));
-        std::string resource_version;
-        if (auto const* metadata = listed->if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
-            if (auto const* rv = metadata->as_object().if_contains("resourceVersion"); rv != nullptr && rv->is_string())
-                resource_version = std::string(rv->as_string());
-        }
-
-        // Watch from the list's version until the stream fails; then relist.
-        bool relist = false;
-        while (!relist) {
-            kube::WatchOptions watch_options;
-            watch_options.field_selector = selector;
-            watch_options.resource_version = resource_version;
-            watch_options.timeout_seconds = std::chrono::seconds(timeout_seconds(rng));
-            auto const started = std::chrono::steady_clock::now();
-            auto opened = co_await kube::watch(*client_, collection, watch_options);
-            if (!opened) {
-                relist = true;
-                if (is_expired_status(opened.error().code)) break;  // too old: relist at once
-                auto const delay = backoff.next();
-                observe::log_warning(component, "cannot watch the Lease; relisting",
-                                     {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
-                                      {"error", opened.error().describe()}});
-                co_await sleep_for(delay);
-                break;
-            }
-            auto stream = std::move(*opened);
-            int events = 0;
-            for (;;) {
-                auto next = co_await stream->next();
-                if (!next) {
-                    relist = true;
-                    if (is_expired_status(next.error().code)) break;
-                    auto const delay = backoff.next();
-                    observe::log_warning(component, "the Lease watch failed; relisting",
-                                         {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
-                                          {"error", next.error().describe()}});
-                    co_await sleep_for(delay);
-                    break;
-                }
-                if (!*next) {
-                    // The server ended the stream (its timeout): watch again from the last version,
-                    // unless it ended at once with nothing (a misbehaving server: back off).
-                    if (events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
-                        auto const delay = backoff.next();
-                        observe::log_warning(component, "the Lease watch ended at once; relisting",
-                                             {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)}});
-                        co_await sleep_for(delay);
-                        relist = true;
-                    }
-                    break;
-                }
-                auto& event = **next;
-                ++events;
-                if (event.type == kube::WatchEventType::error) {
-                    relist = true;
-                    auto const* code = event.object.if_contains("code");
-                    if (code != nullptr && code->is_int64() && is_expired_status(int(code->as_int64()))) break;
-                    auto const delay = backoff.next();
-                    observe::log_warning(component, "the Lease watch sent an error; relisting",
-                                         {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)},
-                                          {"status", json::serialize(event.object)}});
-                    co_await sleep_for(delay);
-                    break;
-                }
-                backoff.reset();
-                if (auto const* metadata = event.object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
-                    if (auto const* rv = metadata->as_object().if_contains("resourceVersion"); rv != nullptr && rv->is_string())
-                        resource_version = std::string(rv->as_string());
-                }
-                switch (event.type) {
-                case kube::WatchEventType::added:
-                case kube::WatchEventType::modified:
-                    watched(event.object);
-                    break;
-                case kube::WatchEventType::deleted:
-                    watched(std::nullopt);
-                    break;
-                default:
-                    break;  // bookmark: only its resourceVersion matters
-                }
-            }
-        }
-    }
+    kube::FollowedObject followed{lease_ref(config_.lease_namespace, ""), config_.lease_name, "Lease " + lease_display(),
+                                  component};
+    co_await kube::follow_object(*client_, std::move(followed),
+                                 [this](std::optional<json::object> const& lease) { watched(lease); });
 }
 
 awaitable<void> LeaderElector::follow_until_acquired() {

@@ -62,7 +62,7 @@ struct BadConfig {
 };
 
 BOOST_AUTO_TEST_CASE(config_rules_of_client_go) {
-    ElectorConfig const good{"ns", "gic", "me_1", milliseconds(15'000), milliseconds(10'000), milliseconds(2'000)};
+    ElectorConfig const good{"ns", "gic", "me_1", milliseconds(15'000), milliseconds(10'000), milliseconds(2'000), {}};
     BOOST_TEST(validate(good).has_value());
     auto with = [&](auto change) {
         auto c = good;

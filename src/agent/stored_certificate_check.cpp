@@ -1,0 +1,72 @@
+#include "agent/stored_certificate_check.hpp"
+
+#include "observe/log.hpp"
+#include "util/time_format.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace gic::agent {
+
+StoredCertificateCheck::StoredCertificateCheck(boost::asio::any_io_executor executor, CertificateStore& store,
+                                               RootBundleSource const& roots, std::string spiffe_id,
+                                               observe::TargetMetrics metrics, std::function<bool()> writing,
+                                               std::chrono::seconds min_interval)
+    : store_(store),
+      roots_(roots),
+      spiffe_id_(std::move(spiffe_id)),
+      metrics_(std::move(metrics)),
+      writing_(std::move(writing)),
+      min_interval_(min_interval),
+      wake_(executor) {}
+
+bool StoredCertificateCheck::ready() {
+    auto const now = std::chrono::system_clock::now();
+    bool const known_ready = metrics_.has_unexpired_certificate(now);
+    if (writing_ && writing_()) return known_ready;
+    bool const stale = !known_ready || now >= look_again_at_;
+    if (stale && std::chrono::steady_clock::now() - last_look_ >= min_interval_) {
+        wanted_ = true;
+        wake_.cancel();
+    }
+    return known_ready;
+}
+
+boost::asio::awaitable<void> StoredCertificateCheck::run() {
+    for (;;) {
+        if (!wanted_) {
+            wake_.expires_at(std::chrono::steady_clock::time_point::max());
+            // Woken by ready() (cancel) or by cancellation of run(), after which the next
+            // co_await throws and ends it.
+            co_await wake_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        }
+        if (wanted_) co_await look();
+    }
+}
+
+boost::asio::awaitable<void> StoredCertificateCheck::look() {
+    wanted_ = false;
+    if (writing_ && writing_()) co_return;  // the Rotator keeps the metrics current
+    last_look_ = std::chrono::steady_clock::now();
+    auto const now = std::chrono::system_clock::now();
+    look_again_at_ = now + min_interval_;
+    auto stored = co_await store_.read();
+    if (!stored) {
+        observe::log_warning("readiness", "cannot read the stored certificate",
+                             {{"store", store_.describe()}, {"error", stored.error().message}});
+        co_return;
+    }
+    if (!*stored) co_return;
+    auto parsed = parse_tls_material(**stored);
+    if (!parsed) co_return;
+    if (auto valid = check_stored(*parsed, spiffe_id_, roots_.current().certs, now); !valid) {
+        observe::log_debug("readiness", "the stored certificate is not valid",
+                           {{"store", store_.describe()}, {"reason", valid.error().message}});
+        co_return;
+    }
+    auto const& leaf = parsed->chain.leaf();
+    metrics_.certificate_stored(leaf.not_after());
+    look_again_at_ = std::max(look_again_at_, leaf.not_before() + (leaf.not_after() - leaf.not_before()) / 2);
+}
+
+}  // namespace gic::agent

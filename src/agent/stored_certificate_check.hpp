@@ -1,0 +1,57 @@
+#pragma once
+// /readyz for one target: is a valid, unexpired certificate for the identity stored?
+//
+// The replica that writes (the leader, or the only replica) knows from its own reads and writes,
+// which the Rotator records in the target's metrics. A replica that does not write (a follower)
+// must not report "not ready" just because it is not leading (the gateway's pod would leave its
+// Service), so it reads the store itself, lazily: when a probe asks and what it knows is missing,
+// expired, or past half its life (the leader renews by then), at most once per `min_interval`.
+// Probes are answered at once from what is known; the read runs on the loop in run(), which also
+// looks once at startup.
+//
+// Thread Safety: io_context thread only.
+
+#include "agent/certificate_store.hpp"
+#include "agent/root_bundle_source.hpp"
+#include "observe/metrics.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace gic::agent {
+
+class StoredCertificateCheck {
+public:
+    // `writing`: true while this replica's Rotator runs (its metrics are then up to date).
+    StoredCertificateCheck(boost::asio::any_io_executor executor, CertificateStore& store, RootBundleSource const& roots,
+                           std::string spiffe_id, observe::TargetMetrics metrics, std::function<bool()> writing,
+                           std::chrono::seconds min_interval = std::chrono::seconds(10));
+
+    // The probe's answer, now. May ask run() to read the store.
+    bool ready();
+
+    // Reads the store when ready() asks; runs until cancelled.
+    boost::asio::awaitable<void> run();
+
+private:
+    boost::asio::awaitable<void> look();
+
+    CertificateStore& store_;
+    RootBundleSource const& roots_;
+    std::string spiffe_id_;
+    observe::TargetMetrics metrics_;
+    std::function<bool()> writing_;
+    std::chrono::seconds min_interval_;
+    boost::asio::steady_timer wake_;
+    bool wanted_ = true;  // one look at startup, before the first probe
+    std::chrono::steady_clock::time_point last_look_{};
+    // When what was last read deserves another look (half its life), for a replica that does not write.
+    std::chrono::system_clock::time_point look_again_at_{};
+};
+
+}  // namespace gic::agent

@@ -1,0 +1,141 @@
+#include "kube/object_follower.hpp"
+
+#include "kube/watch.hpp"
+#include "observe/log.hpp"
+#include "util/backoff.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <random>
+
+namespace gic::kube {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+constexpr int expired_status = 410;
+
+boost::asio::awaitable<void> sleep_for(milliseconds d) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    timer.expires_after(d);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+std::string resource_version_of(json::object const& object) {
+    if (auto const* metadata = object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
+        if (auto const* rv = metadata->as_object().if_contains("resourceVersion"); rv != nullptr && rv->is_string())
+            return std::string(rv->as_string());
+    }
+    return {};
+}
+
+std::optional<json::object> named_item(json::object const& list, std::string const& name) {
+    std::optional<json::object> found;
+    auto const* items = list.if_contains("items");
+    if (items == nullptr || !items->is_array()) return found;
+    for (auto const& item : items->as_array()) {
+        if (!item.is_object()) continue;
+        auto const* metadata = item.as_object().if_contains("metadata");
+        auto const* item_name = metadata != nullptr && metadata->is_object() ? metadata->as_object().if_contains("name") : nullptr;
+        if (item_name != nullptr && item_name->is_string() && item_name->as_string() == name) found = item.as_object();
+    }
+    return found;
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> follow_object(Client& client, FollowedObject followed, ObjectObserver on_change) {
+    util::Backoff backoff(util::BackoffPolicy{milliseconds(800), 2.0, milliseconds(30'000), 0.2});
+    auto const selector = "metadata.name=" + followed.name;
+    std::mt19937_64 rng{std::random_device{}()};
+    std::uniform_int_distribution<int> timeout_seconds(300, 599);
+    auto const warn = [&](char const* what, milliseconds delay, std::string const& detail) {
+        observe::log_warning(followed.log_component, what,
+                             {{"object", followed.display}, {"retry_in_ms", std::to_string(delay.count())}, {"error", detail}});
+    };
+    for (;;) {
+        ListOptions list_options;
+        list_options.field_selector = selector;
+        auto const listed = co_await list(client, followed.collection, list_options);
+        if (!listed) {
+            auto const delay = backoff.next();
+            warn("cannot list the object; retrying", delay, listed.error().describe());
+            co_await sleep_for(delay);
+            continue;
+        }
+        on_change(named_item(*listed, followed.name));
+        auto resource_version = resource_version_of(*listed);
+
+        // Watch from the list's version until the stream fails; then relist.
+        for (bool relist = false; !relist;) {
+            WatchOptions watch_options;
+            watch_options.field_selector = selector;
+            watch_options.resource_version = resource_version;
+            watch_options.timeout_seconds = std::chrono::seconds(timeout_seconds(rng));
+            auto const started = std::chrono::steady_clock::now();
+            auto opened = co_await watch(client, followed.collection, watch_options);
+            if (!opened) {
+                relist = true;
+                if (opened.error().code == expired_status) break;  // too old: relist at once
+                auto const delay = backoff.next();
+                warn("cannot watch the object; relisting", delay, opened.error().describe());
+                co_await sleep_for(delay);
+                break;
+            }
+            auto stream = std::move(*opened);
+            int events = 0;
+            for (;;) {
+                auto next = co_await stream->next();
+                if (!next) {
+                    relist = true;
+                    if (next.error().code == expired_status) break;
+                    auto const delay = backoff.next();
+                    warn("the watch failed; relisting", delay, next.error().describe());
+                    co_await sleep_for(delay);
+                    break;
+                }
+                if (!*next) {
+                    // The server ended the stream (its timeout): watch again from the last version,
+                    // unless it ended at once with nothing (a misbehaving server: back off).
+                    if (events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+                        auto const delay = backoff.next();
+                        warn("the watch ended at once; relisting", delay, "no events");
+                        co_await sleep_for(delay);
+                        relist = true;
+                    }
+                    break;
+                }
+                auto& event = **next;
+                ++events;
+                if (event.type == WatchEventType::error) {
+                    relist = true;
+                    auto const* code = event.object.if_contains("code");
+                    if (code != nullptr && code->is_int64() && code->as_int64() == expired_status) break;
+                    auto const delay = backoff.next();
+                    warn("the watch sent an error; relisting", delay, json::serialize(event.object));
+                    co_await sleep_for(delay);
+                    break;
+                }
+                backoff.reset();
+                if (auto rv = resource_version_of(event.object); !rv.empty()) resource_version = std::move(rv);
+                switch (event.type) {
+                case WatchEventType::added:
+                case WatchEventType::modified:
+                    on_change(event.object);
+                    break;
+                case WatchEventType::deleted:
+                    on_change(std::nullopt);
+                    break;
+                default:
+                    break;  // bookmark: only its resourceVersion matters
+                }
+            }
+        }
+    }
+}
+
+}  // namespace gic::kube
