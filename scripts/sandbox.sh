@@ -52,7 +52,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'echo; echo "sandbox: interrupted; stopping everything it started"; exit 130' INT TERM
+trap 'printf "\nsandbox: interrupted; stopping everything it started\n" >&2; exit 130' INT TERM
 
 step "building $build_dir (the first run installs Debian packages and compiles; later runs are quick)"
 targets=(src/gen-istio-cert tests/emulator/kube/kube-apiserver-emulator tests/emulator/istiod/istiod-emulator)
