@@ -9,12 +9,16 @@
 
 namespace gic::istio {
 
-std::shared_ptr<grpc::Channel> make_ca_channel(CaClientConfig const& config) {
+void validate_ca_channel_config(CaClientConfig const& config) {
     if (config.address.empty()) throw ConfigError("--ca-address: empty CA address");
     // gRPC treats empty pem_root_certs as "use the system roots"; the CA must be pinned to istiod's root.
     if (config.root_pem.empty()) {
         throw ConfigError("--root-cert-path: the root bundle for the CA " + config.address + " is empty");
     }
+}
+
+std::shared_ptr<grpc::Channel> make_ca_channel(CaClientConfig const& config) {
+    validate_ca_channel_config(config);
 
     grpc::SslCredentialsOptions tls;
     tls.pem_root_certs = config.root_pem;  // no client certificate: istiod authenticates the bearer token

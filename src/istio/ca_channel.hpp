@@ -12,6 +12,10 @@
 
 namespace gic::istio {
 
+// The checks make_ca_channel makes, without building a channel (CaClient dials lazily).
+// Throws gic::ConfigError for an empty address or an empty root bundle.
+void validate_ca_channel_config(CaClientConfig const& config);
+
 // Throws gic::ConfigError for an empty address or an empty root bundle.
 std::shared_ptr<grpc::Channel> make_ca_channel(CaClientConfig const& config);
 

@@ -1,5 +1,13 @@
 // CaClient: one CreateCertificate call per request, through the gRPC callback API bridged to an
 // awaitable (util/grpc_unary.hpp). Decides nothing about retries: it classifies failures.
+//
+// The channel exists only while calls are in flight. The agent calls the CA once per renewal,
+// hours apart; an idle gRPC channel keeps its connection, keepalive timer and backup poller, and
+// while any channel exists gRPC keeps its timer, executor, event-engine and callback-queue threads,
+// which together woke the idle agent about ten times a second. The client keeps only a weak
+// reference: the calls own the channel, the last one to complete releases it (on the io thread,
+// see util/grpc_unary_impl.hpp), and with it gRPC's threads. The next renewal dials afresh, which
+// costs one TLS handshake per renewal and is what rebuild_channel did after every failure anyway.
 
 #include "istio/ca_client.hpp"
 
@@ -57,12 +65,23 @@ std::string without_token(std::string message, std::string const& token) {
 struct CaClient::Impl {
     asio::any_io_executor executor;
     CaClientConfig config;
-    std::shared_ptr<Connection const> connection;
+    // Shared by the calls in flight (each holds it through UnaryCallOptions::keep_alive); empty
+    // when none is, so that an idle agent holds no channel and gRPC no threads.
+    std::weak_ptr<Connection const> connection;
+
+    std::shared_ptr<Connection const> connection_for_call() {
+        auto current = connection.lock();
+        if (!current) {
+            current = connect(config);
+            connection = current;
+        }
+        return current;
+    }
 };
 
 CaClient::CaClient(asio::any_io_executor executor, CaClientConfig config)
-    : impl_(std::make_unique<Impl>(Impl{std::move(executor), std::move(config), nullptr})) {
-    impl_->connection = connect(impl_->config);
+    : impl_(std::make_unique<Impl>(Impl{std::move(executor), std::move(config), {}})) {
+    validate_ca_channel_config(impl_->config);  // a bad flag fails at startup, not at the first renewal
 }
 
 CaClient::~CaClient() = default;
@@ -72,16 +91,16 @@ CaClientConfig const& CaClient::config() const { return impl_->config; }
 void CaClient::rebuild_channel(std::string root_pem) {
     auto config = impl_->config;
     config.root_pem = std::move(root_pem);
-    auto connection = connect(config);  // may throw; the old channel stays in use then
+    validate_ca_channel_config(config);  // may throw; the old configuration stays in use then
     impl_->config = std::move(config);
-    impl_->connection = std::move(connection);
+    // Calls in flight keep the old channel; the next call dials a new one with the new roots.
+    impl_->connection.reset();
 }
 
 asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> CaClient::create_certificate(
     CertificateRequest const& request) {
     // Copy everything the call needs before the first suspension: the client may be rebuilt or
     // destroyed, and `request` may go away, while the call is in flight.
-    auto const connection = impl_->connection;
     CaError error{.code = grpc::StatusCode::UNKNOWN,
                   .message = {},
                   .address = impl_->config.address,
@@ -91,7 +110,6 @@ asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> CaClie
     util::UnaryCallOptions options;
     options.timeout = impl_->config.call_timeout;
     options.metadata = {{"authorization", "Bearer " + token}, {"clusterid", impl_->config.cluster_id}};
-    options.keep_alive = connection;
 
     // A coroutine that is already cancelled would throw at the co_await below; report it as the
     // call's own cancellation instead, so callers see one shape for "cancelled".
@@ -102,6 +120,8 @@ asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> CaClie
         co_return error;
     }
 
+    auto const connection = impl_->connection_for_call();
+    options.keep_alive = connection;
     auto [status, response] = co_await util::async_unary(
         impl_->executor, connection->stub->async(), &IstioCertificateService::Stub::async::CreateCertificate,
         make_request(request), std::move(options), asio::use_awaitable);

@@ -10,6 +10,8 @@
 //
 // Errors: the constructor and rebuild_channel throw gic::ConfigError for an empty address or an
 // empty root bundle (an empty bundle would make gRPC fall back to the system roots).
+// Channel: dialled by the first call and released when the last call in flight completes, so an
+// idle agent holds no connection and gRPC runs no threads (renewals are hours apart).
 // Lifetime: each call holds the channel and stub it started on, so the CaClient may be destroyed
 // or rebuilt while calls are in flight; cancel those through their coroutines (shutdown order:
 // cancel calls, let the io_context drain; the last call releases the channel on the io thread).
@@ -85,8 +87,8 @@ public:
     boost::asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> create_certificate(
         CertificateRequest const& request);
 
-    // Drops the channel and builds a new one with `root_pem` (root rotation, or after a failure).
-    // Calls in flight finish on the old channel, which they keep alive until they complete.
+    // Drops the channel; the next call builds a new one with `root_pem` (root rotation, or after a
+    // failure). Calls in flight finish on the old channel, which they keep alive until they complete.
     void rebuild_channel(std::string root_pem);
 
     CaClientConfig const& config() const;
