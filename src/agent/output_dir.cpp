@@ -63,12 +63,14 @@ Result<void> write_output_dir(std::string const& dir, TlsMaterial const& materia
     } else if (!std::filesystem::is_directory(dir, ec)) {
         return make_error("--output-dir " + dir + " is not a directory");
     }
-    // The key goes first: a reader pairing tls.crt with tls.key sees the old pair or, for the
-    // moment between the renames, the new key with the old certificate, which fails loudly
-    // rather than silently (Envoy rejects a mismatched pair and keeps the previous one).
+    // ca.crt first: roots a new chain needs are trusted before the chain is presented. Then the
+    // key: a reader pairing tls.crt with tls.key sees the old pair or, for the moment between the
+    // renames, the new key with the old certificate, which fails loudly rather than silently
+    // (Envoy rejects a mismatched pair and keeps the previous one). tls.crt last, so once it
+    // exists the other two do.
+    if (auto r = write_atomic(dir, "ca.crt", material.roots_pem, 0644); !r) return r;
     if (auto r = write_atomic(dir, "tls.key", material.key_pem, 0600); !r) return r;
     if (auto r = write_atomic(dir, "tls.crt", material.chain_pem, 0644); !r) return r;
-    if (auto r = write_atomic(dir, "ca.crt", material.roots_pem, 0644); !r) return r;
     return {};
 }
 

@@ -28,10 +28,10 @@ std::string env_or_empty(char const* name) {
 std::string agent_binary() { return env_or_throw("GIC_AGENT"); }
 
 Sandbox::Sandbox(SandboxOptions options) : dir_("gic-sandbox"), kubectl_(env_or_empty("KUBECTL")) {
-    kube_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{env_or_throw("KUBE_EMULATOR"), "--listen", "127.0.0.1:0", "--state-dir", kube_dir(),
-                                 "--service-account", std::string(sa_namespace) + "/" + sa_name},
-        dir_.file("kube.log"));
+    std::vector<std::string> kube_args{env_or_throw("KUBE_EMULATOR"), "--listen", "127.0.0.1:0", "--state-dir", kube_dir(),
+                                       "--service-account", std::string(sa_namespace) + "/" + sa_name};
+    kube_args.insert(kube_args.end(), options.extra_kube_args.begin(), options.extra_kube_args.end());
+    kube_ = std::make_unique<ChildProcess>(kube_args, dir_.file("kube.log"));
     auto kube_ready = kube_->wait_for(R"(listening on https://127\.0\.0\.1:(\d+))", std::chrono::seconds(20));
     if (!kube_ready) throw std::runtime_error("kube-apiserver-emulator did not start:\n" + kube_->log());
     kube_port_ = (*kube_ready)[1];
@@ -109,6 +109,13 @@ boost::json::object Sandbox::get_json(std::string const& resource, std::string c
     auto r = kubectl({"get", resource, name, "-n", ns, "-o", "json"});
     if (r.exit_code != 0) return {};
     return boost::json::parse(r.out).as_object();
+}
+
+boost::json::array Sandbox::kube_admin_items(std::string const& path) const {
+    auto r = kubectl({"get", "--raw", path});
+    if (r.exit_code != 0) throw std::runtime_error("GET " + path + " failed: " + r.err);
+    // The admin endpoints answer {"items": [...]}.
+    return boost::json::parse(r.out).at("items").as_array();
 }
 
 void Sandbox::kube_fault(std::string const& json) const {

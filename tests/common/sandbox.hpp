@@ -17,6 +17,7 @@ namespace gic::test {
 struct SandboxOptions {
     std::string chain = "self";  // istiod-emulator --chain
     std::vector<std::string> extra_istiod_args;
+    std::vector<std::string> extra_kube_args;
 };
 
 class Sandbox {
@@ -55,6 +56,9 @@ public:
     bool has_kubectl() const { return !kubectl_.empty(); }
     // GET of the object through kubectl -o json (or nullopt-like empty object when not found).
     boost::json::object get_json(std::string const& resource, std::string const& name, std::string const& ns) const;
+
+    // A kube-apiserver-emulator admin list ("/emulator/v1/requests", "/emulator/v1/audit"): its items.
+    boost::json::array kube_admin_items(std::string const& path) const;
 
     // Fault injection.
     void kube_fault(std::string const& json) const;

@@ -92,12 +92,7 @@ std::string lease_holder(Sandbox const& sb) {
     return h != nullptr && h->is_string() ? std::string(h->as_string()) : std::string();
 }
 
-boost::json::array admin_get(Sandbox const& sb, std::string const& path) {
-    auto r = sb.kubectl({"get", "--raw", path});
-    if (r.exit_code != 0) throw std::runtime_error("GET " + path + " failed: " + r.err);
-    // The admin endpoints answer {"items": [...]}.
-    return boost::json::parse(r.out).at("items").as_array();
-}
+boost::json::array admin_get(Sandbox const& sb, std::string const& path) { return sb.kube_admin_items(path); }
 
 struct AuditEntry {
     Clock::time_point time;
@@ -170,6 +165,19 @@ bool has_event(Sandbox const& sb, std::string const& message) {
     BOOST_TEST(e.at("type").as_string() == "Normal");
     BOOST_TEST((!e.contains("eventTime") || e.at("eventTime").is_null()));
     return true;
+}
+
+// Events about the Secret with `reason` (CertificateIssued, CertificateIssueFailed), oldest first.
+std::vector<boost::json::object> secret_events(Sandbox const& sb, std::string const& reason) {
+    auto r = sb.kubectl({"get", "events", "-n", ns, "-o", "json"});
+    std::vector<boost::json::object> out;
+    if (r.exit_code != 0) return out;
+    auto const parsed = boost::json::parse(r.out);  // named: a range-for would not extend its life
+    for (auto const& v : parsed.at("items").as_array()) {
+        auto const& e = v.as_object();
+        if (e.at("reason").as_string() == reason && e.at("involvedObject").at("kind").as_string() == "Secret") out.push_back(e);
+    }
+    return out;
 }
 
 std::string all_logs(std::vector<Replica> const& replicas) {
@@ -331,6 +339,51 @@ BOOST_AUTO_TEST_CASE(a_foreign_client_go_holder_is_respected_until_it_expires) {
     BOOST_TEST(spec.at("leaseTransitions").as_int64() == 5);
     BOOST_TEST(spec.at("leaseDurationSeconds").as_int64() == 3);
     BOOST_TEST(!spec.contains("strategy"));
+}
+
+BOOST_AUTO_TEST_CASE(certificate_events_on_the_secret_one_per_outage) {
+    Sandbox sb;
+    auto replicas = start_replicas(sb, 1, elected("6s"));
+    BOOST_TEST_REQUIRE(wait_until([&] { return !secret_events(sb, "CertificateIssued").empty(); }, 20s),
+                       all_logs(replicas));
+    auto const secret = sb.get_json("secret", "istio-certs", ns);
+    auto const issued = secret_events(sb, "CertificateIssued").front();
+    auto const& ref = issued.at("involvedObject").as_object();
+    BOOST_TEST(ref.at("apiVersion").as_string() == "v1");
+    BOOST_TEST(ref.at("namespace").as_string() == ns);
+    BOOST_TEST(ref.at("name").as_string() == "istio-certs");
+    // The uid lets `kubectl describe secret` find it.
+    BOOST_TEST(ref.at("uid") == secret.at("metadata").at("uid"));
+    BOOST_TEST(issued.at("type").as_string() == "Normal");
+    std::string const message(issued.at("message").as_string());
+    BOOST_TEST(message.find("spiffe://cluster.local/ns/" + ns + "/sa/" + std::string(Sandbox::sa_name)) != std::string::npos,
+               message);
+    BOOST_TEST(message.find("serial=") != std::string::npos, message);
+    BOOST_TEST(issued.at("source").at("component").as_string() == "gen-istio-cert");
+
+    // The CA fails through several renewal attempts: one Warning for the whole outage.
+    sb.istiod_fault(R"({"code":"UNAVAILABLE","message":"istiod is down","count":100000})");
+    BOOST_TEST_REQUIRE(wait_until([&] { return !secret_events(sb, "CertificateIssueFailed").empty(); }, 20s),
+                       all_logs(replicas));
+    // Wait for several failed attempts (backoff 0.5 s, 1 s, 2 s, ...) before counting the Events.
+    BOOST_TEST_REQUIRE(wait_until(
+        [&] {
+            auto const log = all_logs(replicas);
+            std::size_t n = 0;
+            for (auto at = log.find("issuing failed"); at != std::string::npos; at = log.find("issuing failed", at + 1)) ++n;
+            return n >= 3;
+        },
+        20s));
+    auto const failed = secret_events(sb, "CertificateIssueFailed");
+    BOOST_TEST(failed.size() == 1u);
+    BOOST_TEST(failed.front().at("type").as_string() == "Warning");
+    BOOST_TEST(std::string(failed.front().at("message").as_string()).find("istiod is down") != std::string::npos);
+
+    // Back: a new CertificateIssued; a later outage would be told again.
+    auto const issued_before = secret_events(sb, "CertificateIssued").size();
+    sb.clear_istiod_faults();
+    BOOST_TEST(wait_until([&] { return secret_events(sb, "CertificateIssued").size() > issued_before; }, 20s),
+               all_logs(replicas));
 }
 
 BOOST_AUTO_TEST_CASE(without_leader_election_no_lease_is_used) {

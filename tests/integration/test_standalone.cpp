@@ -9,8 +9,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 using namespace gic;
 using namespace gic::test;
@@ -48,6 +50,8 @@ std::string kubeconfig_with_user(Sandbox const& sb, std::string const& user_body
 }
 
 struct Standalone {
+    explicit Standalone(SandboxOptions options = {}) : sb(std::move(options)) {}
+
     Sandbox sb;
     TempDir work{"gic-standalone"};
     std::string out_dir = work.file("certs");
@@ -61,6 +65,16 @@ struct Standalone {
         if (!names_identity) args.insert(args.end(), {"--sa-namespace", ns, "--sa-name", sa});
         args.insert(args.end(), extra.begin(), extra.end());
         return sb.run_agent(args);
+    }
+
+    // Continuous mode with the same inputs as run() (nothing mounted), writing to out_dir.
+    std::unique_ptr<ChildProcess> start(std::string const& kubeconfig, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{"--output-dir", out_dir, "--kubeconfig", kubeconfig, "--istio-token-path",
+                                      work.file("none/istio-token"), "--root-cert-path", work.file("none/root-cert.pem"),
+                                      "--sa-namespace", ns, "--sa-name", sa, "--metrics-bind-address=0",
+                                      "--health-probe-bind-address=0"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return sb.start_agent(args, "standalone");
     }
 
     // The written leaf is for `id` and chains to the emulator's root; ca.crt is that root.
@@ -204,6 +218,109 @@ BOOST_AUTO_TEST_CASE(root_configmap_forbidden_names_the_permission) {
     BOOST_TEST(result.exit_code == 2);
     BOOST_TEST(contains(result.err, "reading the root certificate from ConfigMap " + ns + "/istio-ca-root-cert"));
     BOOST_TEST(contains(result.err, "verb \"get\" on \"configmaps\""));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
+    auto const deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+}
+
+std::vector<pki::Certificate> certs_in(std::string const& path) {
+    auto parsed = pki::parse_pem_bundle(read_file(path));
+    return parsed ? *parsed : std::vector<pki::Certificate>{};
+}
+
+// An API server that grants TokenRequests 3 s at most (kube-apiserver's
+// --service-account-max-token-expiration, shortened), so minted tokens expire within a test.
+struct ShortLivedTokens : Standalone {
+    ShortLivedTokens() : Standalone(SandboxOptions{"self", {}, {"--service-account-max-token-expiration", "3s"}}) {}
+};
+
+// Requests `user` made, by verb and resource ("serviceaccounts/token" for a subresource).
+int count_requests(Sandbox const& sb, std::string const& verb, std::string const& resource, std::string const& user) {
+    int n = 0;
+    for (auto const& r : sb.kube_admin_items("/emulator/v1/requests")) {
+        auto const& o = r.as_object();
+        std::string seen(o.at("resource").as_string());
+        if (auto const* sub = o.if_contains("subresource"); sub != nullptr && !sub->as_string().empty())
+            seen += "/" + std::string(sub->as_string());
+        if (o.at("verb").as_string() == verb && seen == resource && o.at("user").as_string() == user) ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(standalone_continuous, Standalone)
+
+// The minted token is minted again before it expires (at 80 % of its life), so renewals long
+// after the first token expired still authenticate to the CA.
+BOOST_FIXTURE_TEST_CASE(a_minted_token_is_minted_again_before_it_expires, ShortLivedTokens) {
+    using namespace std::chrono_literals;
+    auto const agent_user = "system:serviceaccount:" + ns + ":" + sa;
+    auto agent = start(sb.sa_dir() + "/kubeconfig", {"--cert-ttl", "8s"});
+    // Renewals at about 4 s intervals: the third certificate is written well after the first
+    // token (3 s) expired.
+    BOOST_TEST_REQUIRE(wait_until(
+                           [&] {
+                               auto const log = agent->log();
+                               std::size_t n = 0;
+                               for (auto at = log.find("certificate written"); at != std::string::npos;
+                                    at = log.find("certificate written", at + 1))
+                                   ++n;
+                               return n >= 3;
+                           },
+                           40s),
+                       agent->log());
+    BOOST_TEST(agent->log().find("issuing failed") == std::string::npos, agent->log());
+    BOOST_TEST(count_requests(sb, "create", "serviceaccounts/token", agent_user) >= 3);
+    check_written();
+    agent->signal(SIGTERM);
+    BOOST_TEST(agent->wait(20s).value_or(-1) == 0, agent->log());
+}
+
+// Without a mounted root the agent follows ConfigMap istio-ca-root-cert with a watch: istiod's
+// root rotation (add, switch, drop the old root) reaches the written files without polling.
+BOOST_AUTO_TEST_CASE(roots_from_the_configmap_are_followed_by_watch) {
+    using namespace std::chrono_literals;
+    // The service account's own kubeconfig, so its requests stand apart from istiod's.
+    auto agent = start(sb.sa_dir() + "/kubeconfig", {"--cert-ttl", "1h"});
+    BOOST_TEST_REQUIRE(wait_until([&] { return std::filesystem::exists(out_dir + "/tls.crt"); }, 20s), agent->log());
+    check_written();
+    BOOST_TEST(contains(agent->log(), "root certificate read from the ConfigMap"));
+
+    sb.istiod_admin_post("/rotate-root", R"({"step":"add"})");
+    BOOST_TEST(wait_until([&] { return certs_in(out_dir + "/ca.crt").size() == 2; }, 15s),
+               "ca.crt never got both roots\n" << agent->log());
+    sb.istiod_admin_post("/rotate-root", R"({"step":"switch"})");
+    sb.istiod_admin_post("/rotate-root", R"({"step":"drop-old"})");
+    auto const new_root = certs_in(sb.root_cert());
+    BOOST_TEST_REQUIRE(new_root.size() == 1u);
+    BOOST_TEST(wait_until(
+                   [&] {
+                       auto const ca = certs_in(out_dir + "/ca.crt");
+                       auto const chain = certs_in(out_dir + "/tls.crt");
+                       return ca.size() == 1 && ca[0].fingerprint_sha256() == new_root[0].fingerprint_sha256() &&
+                              pki::verify_chain(chain, new_root, std::chrono::system_clock::now()).has_value();
+                   },
+                   20s),
+               "the files never moved to the new root\n" << agent->log());
+    BOOST_TEST(contains(agent->log(), "root bundle reloaded"));
+
+    // Followed by a watch: the ConfigMap was read once (at startup), never polled.
+    auto const agent_user = "system:serviceaccount:" + ns + ":" + sa;
+    BOOST_TEST(count_requests(sb, "get", "configmaps", agent_user) == 1);
+    BOOST_TEST(count_requests(sb, "watch", "configmaps", agent_user) >= 1);
+    agent->signal(SIGTERM);
+    BOOST_TEST(agent->wait(20s).value_or(-1) == 0, agent->log());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include <algorithm>
 namespace gic::emu::kube {
 
 namespace json = boost::json;
@@ -81,6 +82,8 @@ Reply handle_token_request(ServerContext& ctx, RequestInfo const& info, HttpRequ
         return error_reply(invalid("TokenRequest.authentication.k8s.io", "authentication.k8s.io", "TokenRequest",
                                    info.name, errors));
 
+    // Capped after validation, as kube-apiserver does; the answer shows what was granted.
+    if (ctx.max_token_expiration.count() > 0) expiration = std::min<std::int64_t>(expiration, ctx.max_token_expiration.count());
     auto now = std::chrono::system_clock::now();
     auto token = ctx.signer.issue(claims, now, std::chrono::seconds(expiration));
     spec["audiences"] = to_json_array(claims.audiences);

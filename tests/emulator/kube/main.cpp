@@ -65,7 +65,7 @@ int run(Options const& options) {
     Authorizer const& authorizer = options.authorization == Options::Authorization::rbac
                                        ? static_cast<Authorizer const&>(rbac)
                                        : allow_authenticated;
-    ServerContext ctx{store, signer, authenticator, authorizer, watches, audit};
+    ServerContext ctx{store, signer, authenticator, authorizer, watches, audit, options.max_token_expiration};
     FaultInjector faults;
     RequestLog request_log;
     ApiServer api(ctx, faults, request_log);

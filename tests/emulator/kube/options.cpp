@@ -39,7 +39,7 @@ ServiceAccountName parse_service_account(std::string const& text) {
 
 ParsedOptions parse_options(int argc, char** argv) {
     po::options_description desc("kube-apiserver-emulator: a Kubernetes API server for tests, on loopback");
-    std::string listen, ttl, bookmark_interval, authorization;
+    std::string listen, ttl, bookmark_interval, authorization, max_token_expiration;
     long long watch_history = 1000;
     std::vector<std::string> sas;
     ParsedOptions parsed;
@@ -57,7 +57,10 @@ ParsedOptions parse_options(int argc, char** argv) {
         "time between BOOKMARK events on watches that allow them")(
         "authorization", po::value(&authorization)->default_value("AlwaysAllow"),
         "AlwaysAllow (every authenticated user may do everything) or RBAC (Roles and bindings from the store; "
-        "group system:masters may do everything)");
+        "group system:masters may do everything)")(
+        "service-account-max-token-expiration", po::value(&max_token_expiration)->default_value("0s"),
+        "cap on TokenRequest lifetimes, like kube-apiserver's flag (0s: none); unlike kube-apiserver it may be "
+        "short, so tests can watch tokens being minted again");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -90,6 +93,11 @@ ParsedOptions parse_options(int argc, char** argv) {
         throw ConfigError("--authorization: expected AlwaysAllow or RBAC, got \"" + authorization + "\"");
     }
     parsed.options.bookmark_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+    auto max_expiration = util::parse_go_duration(max_token_expiration);
+    if (!max_expiration || *max_expiration < std::chrono::seconds(0))
+        throw ConfigError("--service-account-max-token-expiration: expected a duration such as 1h or 3s, got \"" +
+                          max_token_expiration + "\"");
+    parsed.options.max_token_expiration = std::chrono::duration_cast<std::chrono::seconds>(*max_expiration);
     return parsed;
 }
 

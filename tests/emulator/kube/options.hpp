@@ -23,6 +23,7 @@ struct Options {
     std::chrono::milliseconds bookmark_interval{60'000};
     enum class Authorization { always_allow, rbac };
     Authorization authorization = Authorization::always_allow;
+    std::chrono::seconds max_token_expiration{0};  // 0: TokenRequests get what they ask for
 };
 
 // Throws gic::ConfigError naming the flag; returns nullopt-equivalent via `help` when --help was

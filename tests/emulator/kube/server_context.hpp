@@ -12,6 +12,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <string>
 
 namespace gic::emu::kube {
@@ -23,6 +24,9 @@ struct ServerContext {
     Authorizer const& authorizer;
     WatchHub& watches;
     AuditLog& audit;
+    // kube-apiserver's --service-account-max-token-expiration: TokenRequests asking for longer get
+    // this much (0: no cap).
+    std::chrono::seconds max_token_expiration{0};
 };
 
 [[noreturn]] void throw_exception_from_error(ApiError const& e, boost::source_location const&);
