@@ -46,16 +46,7 @@ public:
 
     void check_roots() {
         if (in_.roots.path().empty()) return;
-        auto changed = in_.roots.reload();
-        if (!changed) {
-            observe::log_error(component, "cannot load the new root bundle; keeping the previous one",
-                               {{"error", changed.error().message}});
-            return;
-        }
-        if (!*changed) return;
-        observe::log_info(component, "root bundle reloaded",
-                          {{"path", in_.roots.path()}, {"roots", std::to_string(in_.roots.current().certs.size())}});
-        if (in_.roots_changed) in_.roots_changed();
+        apply_root_update(in_.roots.reload(), in_.roots, in_.roots_changed);
     }
 
     void check_all() {

@@ -1,5 +1,7 @@
 #include "agent/root_bundle_source.hpp"
 
+#include "observe/log.hpp"
+
 namespace gic::agent {
 
 Result<bool> RootBundleSource::reload() {
@@ -14,6 +16,18 @@ Result<bool> RootBundleSource::replace(RootBundle fresh) {
     if (fresh.pem == current_.pem) return false;
     current_ = std::move(fresh);
     return true;
+}
+
+void apply_root_update(Result<bool> const& outcome, RootBundleSource const& roots, std::function<void()> const& changed) {
+    if (!outcome) {
+        observe::log_error("inputs", "cannot load the new root bundle; keeping the previous one",
+                           {{"roots", roots.origin()}, {"error", outcome.error().message}});
+        return;
+    }
+    if (!*outcome) return;
+    observe::log_info("inputs", "root bundle reloaded",
+                      {{"roots", roots.origin()}, {"count", std::to_string(roots.current().certs.size())}});
+    if (changed) changed();
 }
 
 }  // namespace gic::agent

@@ -7,6 +7,7 @@
 #include "agent/input_files.hpp"
 #include "util/error.hpp"
 
+#include <functional>
 #include <string>
 
 namespace gic::agent {
@@ -36,5 +37,9 @@ private:
     RootBundle current_;
     bool file_backed_;
 };
+
+// What every follower of the roots does with the outcome of reload() or replace(): an error is
+// logged and the previous bundle kept; a change is logged and `changed` called.
+void apply_root_update(Result<bool> const& outcome, RootBundleSource const& roots, std::function<void()> const& changed);
 
 }  // namespace gic::agent

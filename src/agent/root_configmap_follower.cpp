@@ -17,21 +17,8 @@ boost::asio::awaitable<void> follow_root_configmap(kube::Client& client, std::st
             return;
         }
         auto bundle = root_bundle_from_configmap(*configmap, where);
-        if (!bundle) {
-            observe::log_error(component, "cannot load the new root bundle; keeping the previous one",
-                               {{"error", bundle.error().message}});
-            return;
-        }
-        auto changed = roots.replace(std::move(*bundle));
-        if (!changed) {
-            observe::log_error(component, "cannot load the new root bundle; keeping the previous one",
-                               {{"error", changed.error().message}});
-            return;
-        }
-        if (!*changed) return;
-        observe::log_info(component, "root bundle reloaded",
-                          {{"configmap", where}, {"roots", std::to_string(roots.current().certs.size())}});
-        if (roots_changed) roots_changed();
+        auto const outcome = bundle ? roots.replace(std::move(*bundle)) : Result<bool>(bundle.error());
+        apply_root_update(outcome, roots, roots_changed);
     };
     co_await kube::follow_object(client, std::move(followed), on_change);
 }
