@@ -5,9 +5,9 @@
 //
 //   bench_election [rounds] [window_seconds]
 
+#include "common/election_probe.hpp"
 #include "common/sandbox.hpp"
-
-#include "util/time_format.hpp"
+#include "common/wait.hpp"
 
 #include <boost/json.hpp>
 
@@ -16,9 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,51 +28,16 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-std::string const lease_name = std::string(Sandbox::sa_name) + ".gen-istio-cert.teg.tetrate.io";
 constexpr double lease_s = 3, renew_s = 2, retry_s = 0.5;
+// Failover times are read from the audit log, but a fine poll keeps the rounds short.
+constexpr auto poll = 20ms;
 
 std::vector<std::string> flags() {
     return {"--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms", "--cert-ttl", "1h",
             "--metrics-bind-address=0", "--health-probe-bind-address=0", "--log-level", "info"};
 }
 
-boost::json::array admin_get(Sandbox const& sb, std::string const& path) {
-    auto r = sb.kubectl({"get", "--raw", path});
-    if (r.exit_code != 0) throw std::runtime_error("GET " + path + " failed: " + r.err);
-    // The admin endpoints answer {"items": [...]}.
-    return boost::json::parse(r.out).at("items").as_array();
-}
-
-struct LeaseWrite {
-    Clock::time_point time;
-    std::string holder;
-};
-
-std::vector<LeaseWrite> lease_writes(Sandbox const& sb) {
-    std::vector<LeaseWrite> out;
-    for (auto const& v : admin_get(sb, "/emulator/v1/audit")) {
-        auto const& e = v.as_object();
-        if (e.at("resource").as_string() != "leases" || e.at("name").as_string() != lease_name) continue;
-        auto const* h = e.if_contains("holderIdentity");
-        out.push_back({*util::parse_rfc3339(e.at("time").as_string()),
-                       h != nullptr && h->is_string() ? std::string(h->as_string()) : std::string()});
-    }
-    return out;
-}
-
-bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return condition();
-}
-
-struct Replica {
-    std::string pod;
-    std::unique_ptr<ChildProcess> process;
-};
+boost::json::array admin_get(Sandbox const& sb, std::string const& path) { return sb.kube_admin_items(path); }
 
 std::string current_holder(Sandbox const& sb) {
     auto w = lease_writes(sb);
@@ -98,14 +61,14 @@ struct Failover {
 
 Failover failover(Sandbox const& sb, std::vector<Replica>& replicas, int sig, int next_pod) {
     Failover f;
-    if (!wait_until([&] { return replica_of(replicas, current_holder(sb)).has_value(); }, 20s)) return f;
+    if (!wait_until([&] { return replica_of(replicas, current_holder(sb)).has_value(); }, 20s, poll)) return f;
     std::this_thread::sleep_for(1500ms);  // settled: followers watching
     auto const old_holder = current_holder(sb);
     auto const index = *replica_of(replicas, old_holder);
     auto const signalled = Clock::now();
     replicas[index].process->signal(sig);
     replicas[index].process->wait(5s);
-    if (!wait_until([&] { auto h = current_holder(sb); return !h.empty() && h != old_holder; }, 20s)) return f;
+    if (!wait_until([&] { auto h = current_holder(sb); return !h.empty() && h != old_holder; }, 20s, poll)) return f;
     auto const writes = lease_writes(sb);
     std::optional<Clock::time_point> last_old, first_new;
     for (auto const& w : writes) {
@@ -116,7 +79,7 @@ Failover failover(Sandbox const& sb, std::vector<Replica>& replicas, int sig, in
     if (first_new && last_old) f.from_last_renewal_ms = ms_between(*last_old, *first_new);
     // Keep three replicas.
     auto pod = "gateway-" + std::to_string(next_pod);
-    replicas[index] = Replica{pod, sb.start_agent(flags(), pod, {"POD_NAME=" + pod})};
+    replicas[index] = start_replica(sb, pod, flags());
     return f;
 }
 
@@ -137,12 +100,8 @@ int main(int argc, char** argv) {
     int const rounds = argc > 1 ? std::atoi(argv[1]) : 5;
     int const window_s = argc > 2 ? std::atoi(argv[2]) : 30;
     Sandbox sb;
-    std::vector<Replica> replicas;
-    for (int i = 0; i < 3; ++i) {
-        auto pod = "gateway-" + std::to_string(i);
-        replicas.push_back({pod, sb.start_agent(flags(), pod, {"POD_NAME=" + pod})});
-    }
-    if (!wait_until([&] { return replica_of(replicas, current_holder(sb)).has_value(); }, 30s)) {
+    auto replicas = start_replicas(sb, 3, flags());
+    if (!wait_until([&] { return replica_of(replicas, current_holder(sb)).has_value(); }, 30s, poll)) {
         std::fprintf(stderr, "no leader within 30 s\n%s\n", replicas[0].process->log().c_str());
         return 1;
     }

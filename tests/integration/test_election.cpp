@@ -4,7 +4,9 @@
 // holder is respected until its lease expires; Events are recorded. The emulator's audit log of
 // writes (who held the Lease, when the Secret was written) is the referee.
 
+#include "common/election_probe.hpp"
 #include "common/sandbox.hpp"
+#include "common/wait.hpp"
 
 #include "util/time_format.hpp"
 
@@ -12,7 +14,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
-#include <functional>
 #include <regex>
 #include <thread>
 
@@ -23,56 +24,13 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-std::string const lease_name = std::string(Sandbox::sa_name) + ".gen-istio-cert.teg.tetrate.io";
+std::string const lease_name = election_lease_name();
 std::string const ns = Sandbox::sa_namespace;
 
 // Short timings so failovers happen within a test; client-go's rule lease > renew > 1.2 retry holds.
 std::vector<std::string> elected(std::string const& cert_ttl = "1h") {
     return {"--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms", "--cert-ttl", cert_ttl,
             "--metrics-bind-address=0", "--health-probe-bind-address=0"};
-}
-
-bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return condition();
-}
-
-struct Replica {
-    std::string pod;
-    std::unique_ptr<ChildProcess> process;
-
-    // The identity it announced ("<pod>_<uuid>"), once it became leader. (Plain string search:
-    // std::regex recurses per character and overflows the stack on long logs.)
-    std::optional<std::string> leader_identity() const {
-        auto const log = process->log();
-        static std::string const marker = "election: ";
-        for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
-            auto const start = at + marker.size();
-            auto const space = log.find(' ', start);
-            if (space != std::string::npos && log.compare(space, 15, " became leader ") == 0)
-                return log.substr(start, space - start);
-        }
-        return std::nullopt;
-    }
-    int terms() const {
-        auto const log = process->log();
-        int n = 0;
-        for (auto at = log.find(" became leader "); at != std::string::npos; at = log.find(" became leader ", at + 1)) ++n;
-        return n;
-    }
-};
-
-std::vector<Replica> start_replicas(Sandbox const& sb, int n, std::vector<std::string> const& flags) {
-    std::vector<Replica> replicas;
-    for (int i = 0; i < n; ++i) {
-        auto pod = "gateway-" + std::to_string(i);
-        replicas.push_back({pod, sb.start_agent(flags, pod, {"POD_NAME=" + pod})});
-    }
-    return replicas;
 }
 
 // Indexes of the replicas that announced leadership at least once.
@@ -93,33 +51,6 @@ std::string lease_holder(Sandbox const& sb) {
 }
 
 boost::json::array admin_get(Sandbox const& sb, std::string const& path) { return sb.kube_admin_items(path); }
-
-struct AuditEntry {
-    Clock::time_point time;
-    std::string resource, name, verb, holder;
-};
-
-std::vector<AuditEntry> audit(Sandbox const& sb) {
-    std::vector<AuditEntry> out;
-    for (auto const& v : admin_get(sb, "/emulator/v1/audit")) {
-        auto const& e = v.as_object();
-        AuditEntry a;
-        a.time = *util::parse_rfc3339(e.at("time").as_string());
-        a.resource = std::string(e.at("resource").as_string());
-        a.name = std::string(e.at("name").as_string());
-        a.verb = std::string(e.at("verb").as_string());
-        if (auto const* h = e.if_contains("holderIdentity"); h != nullptr && h->is_string()) a.holder = std::string(h->as_string());
-        out.push_back(std::move(a));
-    }
-    return out;
-}
-
-std::vector<AuditEntry> lease_writes(Sandbox const& sb) {
-    std::vector<AuditEntry> out;
-    for (auto& a : audit(sb))
-        if (a.resource == "leases" && a.name == lease_name) out.push_back(a);
-    return out;
-}
 
 std::vector<AuditEntry> secret_writes(Sandbox const& sb) {
     std::vector<AuditEntry> out;
