@@ -196,6 +196,18 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
     co_return Result<void>{};
 }
 
+asio::awaitable<boost::system::error_code> HttpsConnection::send(Request& request,
+                                                                 std::chrono::steady_clock::time_point deadline) {
+    beast::get_lowest_layer(*stream_).expires_at(deadline);
+    auto [write_ec, written] = co_await http::async_write(*stream_, request, as_tuple(use_awaitable));
+    (void)written;
+    if (write_ec) {
+        close();
+        co_await throw_if_cancelled(write_ec);
+    }
+    co_return write_ec;
+}
+
 asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
     Request& request, std::chrono::steady_clock::time_point deadline) {
     if (stream_ && !idle_connection_usable()) close();
@@ -209,14 +221,8 @@ asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
             auto connected = co_await connect(deadline);
             if (!connected) co_return connected.error();
         }
-        auto& tcp_layer = beast::get_lowest_layer(*stream_);
-        tcp_layer.expires_at(deadline);
-
-        auto [write_ec, written] = co_await http::async_write(*stream_, request, as_tuple(use_awaitable));
-        (void)written;
+        auto const write_ec = co_await send(request, deadline);
         if (write_ec) {
-            close();
-            co_await throw_if_cancelled(write_ec);
             if (reused && idempotent && attempt == 0 && write_ec != beast::error::timeout) continue;
             co_return failure("sending the request to", write_ec);
         }
@@ -238,7 +244,7 @@ asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
         }
         Response response = parser.release();
         if (response.keep_alive()) {
-            tcp_layer.expires_never();
+            beast::get_lowest_layer(*stream_).expires_never();
         } else {
             close();
         }
@@ -250,15 +256,8 @@ asio::awaitable<Result<HttpsConnection::ResponseHead>> HttpsConnection::start_st
     Request& request, std::chrono::steady_clock::time_point deadline) {
     auto connected = co_await connect(deadline);
     if (!connected) co_return connected.error();
-    auto& tcp_layer = beast::get_lowest_layer(*stream_);
-    tcp_layer.expires_at(deadline);
-    auto [write_ec, written] = co_await http::async_write(*stream_, request, as_tuple(use_awaitable));
-    (void)written;
-    if (write_ec) {
-        close();
-        co_await throw_if_cancelled(write_ec);
-        co_return failure("sending the request to", write_ec);
-    }
+    auto const write_ec = co_await send(request, deadline);
+    if (write_ec) co_return failure("sending the request to", write_ec);
     stream_parser_.emplace();
     stream_parser_->body_limit(boost::none);
     auto [read_ec, read] = co_await http::async_read_header(*stream_, buffer_, *stream_parser_, as_tuple(use_awaitable));

@@ -79,6 +79,10 @@ private:
                            std::string const& key_pem) const;
     boost::asio::awaitable<Result<void>> connect(std::chrono::steady_clock::time_point deadline);
     bool idle_connection_usable();
+    // Writes `request` on the open stream before `deadline`. On failure the connection is closed
+    // (and a cancellation rethrown); the caller decides whether to retry or report.
+    boost::asio::awaitable<boost::system::error_code> send(Request& request,
+                                                           std::chrono::steady_clock::time_point deadline);
     Error failure(std::string const& what, boost::system::error_code const& ec) const;
     boost::asio::awaitable<void> throw_if_cancelled(boost::system::error_code const& ec);
 
