@@ -173,22 +173,13 @@ Reply do_delete(ServerContext& ctx, ResourceType const& type, RequestInfo const&
 Reply do_list(ServerContext& ctx, ResourceType const& type, RequestInfo const& info) {
     std::optional<std::string> ns;
     if (type.namespaced && !info.namespace_.empty()) ns = info.namespace_;
-    ObjectPredicate field_ok = [](json::object const&) { return true; };
-    ObjectPredicate label_ok = field_ok;
-    if (info.has_query("fieldSelector")) {
-        auto p = parse_field_selector(info.query_param("fieldSelector"), type.plural);
-        if (!p) return error_reply(bad_request(p.error().message));
-        field_ok = *p;
-    }
-    if (info.has_query("labelSelector")) {
-        auto p = parse_label_selector(info.query_param("labelSelector"));
-        if (!p) return error_reply(bad_request(p.error().message));
-        label_ok = *p;
-    }
+    auto selected = parse_list_selectors(info, type.plural);
+    if (!selected) return error_reply(bad_request(selected.error().message));
+    ObjectPredicate const matches_selectors = *selected;
     auto listed = ctx.store.list(type.qualified_plural(), ns);
     json::array items;
     for (auto& item : listed.items) {
-        if (!field_ok(item) || !label_ok(item)) continue;
+        if (!matches_selectors(item)) continue;
         // Upstream list items carry no kind/apiVersion; clients take them from the list.
         item.erase("kind");
         item.erase("apiVersion");

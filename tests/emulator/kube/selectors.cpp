@@ -128,4 +128,20 @@ Result<ObjectPredicate> parse_label_selector(std::string const& selector) {
     });
 }
 
+Result<ObjectPredicate> parse_list_selectors(RequestInfo const& info, std::string const& plural) {
+    ObjectPredicate field_ok = [](json::object const&) { return true; };
+    ObjectPredicate label_ok = field_ok;
+    if (info.has_query("fieldSelector")) {
+        auto p = parse_field_selector(info.query_param("fieldSelector"), plural);
+        if (!p) return p.error();
+        field_ok = *p;
+    }
+    if (info.has_query("labelSelector")) {
+        auto p = parse_label_selector(info.query_param("labelSelector"));
+        if (!p) return p.error();
+        label_ok = *p;
+    }
+    return ObjectPredicate([field_ok, label_ok](json::object const& o) { return field_ok(o) && label_ok(o); });
+}
+
 }  // namespace gic::emu::kube

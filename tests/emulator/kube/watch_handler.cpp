@@ -126,18 +126,9 @@ asio::awaitable<StreamEnd> run_watch(std::shared_ptr<WatchState> state, ChunkWri
 }  // namespace
 
 Reply handle_watch(ServerContext& ctx, ResourceType const& type, RequestInfo const& info) {
-    ObjectPredicate field_ok = [](json::object const&) { return true; };
-    ObjectPredicate label_ok = field_ok;
-    if (info.has_query("fieldSelector")) {
-        auto p = parse_field_selector(info.query_param("fieldSelector"), type.plural);
-        if (!p) return error_reply(bad_request(p.error().message));
-        field_ok = *p;
-    }
-    if (info.has_query("labelSelector")) {
-        auto p = parse_label_selector(info.query_param("labelSelector"));
-        if (!p) return error_reply(bad_request(p.error().message));
-        label_ok = *p;
-    }
+    auto selected = parse_list_selectors(info, type.plural);
+    if (!selected) return error_reply(bad_request(selected.error().message));
+    ObjectPredicate const matches_selectors = *selected;
     auto const& settings = ctx.watches.settings();
     std::chrono::milliseconds timeout = settings.default_timeout;
     if (info.has_query("timeoutSeconds")) {
@@ -156,10 +147,10 @@ Reply handle_watch(ServerContext& ctx, ResourceType const& type, RequestInfo con
     std::string const resource = type.qualified_plural();
     std::string const ns = type.namespaced ? info.namespace_ : "";
     std::string const name = info.name;  // the old /watch/.../name form: only that object
-    auto matches_object = [field_ok, label_ok, ns, name](json::object const& o) {
+    auto matches_object = [matches_selectors, ns, name](json::object const& o) {
         if (!ns.empty() && metadata_string(o, "namespace") != ns) return false;
         if (!name.empty() && metadata_string(o, "name") != name) return false;
-        return field_ok(o) && label_ok(o);
+        return matches_selectors(o);
     };
     auto filter = [resource, matches_object](StoreChange const& change) {
         return change.resource == resource && matches_object(change.object);
