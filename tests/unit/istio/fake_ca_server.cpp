@@ -76,6 +76,18 @@ bool wait_for_client_cancel(grpc::ServerContext& context, std::chrono::milliseco
     return context.IsCancelled();
 }
 
+CaHandler CancelWatcher::handler(std::function<void()> on_arrival) {
+    return [this, on_arrival = std::move(on_arrival)](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
+        if (on_arrival) on_arrival();
+        saw_.set_value(wait_for_client_cancel(ctx, std::chrono::seconds(20)));
+        return grpc::Status::OK;
+    };
+}
+
+bool CancelWatcher::saw_cancel() {
+    return seen_.wait_for(std::chrono::seconds(20)) == std::future_status::ready && seen_.get();
+}
+
 CaHandler answer_with(std::vector<std::string> chain) {
     return [chain = std::move(chain)](grpc::ServerContext&, CaRequest const&, CaResponse& response) {
         for (auto const& element : chain) response.add_cert_chain(element);

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,20 @@ private:
 // For handlers: blocks the server thread until the client cancels the call (or its deadline
 // passes), at most `limit`. Returns true when the call was cancelled.
 bool wait_for_client_cancel(grpc::ServerContext& context, std::chrono::milliseconds limit);
+
+// The server side of the cancellation tests: a handler that holds the call until the client
+// cancels it (at most 20 s), after running `on_arrival` (for example to cancel from the client's
+// side once the call is at the server), and then tells whether it saw that cancel.
+class CancelWatcher {
+public:
+    CaHandler handler(std::function<void()> on_arrival = {});
+    // True once a held call was cancelled by the client; false if it was not, or no call came within 20 s.
+    bool saw_cancel();
+
+private:
+    std::promise<bool> saw_;
+    std::future<bool> seen_ = saw_.get_future();
+};
 
 // A successful answer with `chain` as cert_chain.
 CaHandler answer_with(std::vector<std::string> chain);

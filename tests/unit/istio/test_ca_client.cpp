@@ -194,31 +194,23 @@ BOOST_FIXTURE_TEST_CASE(a_server_echoing_the_token_does_not_get_it_into_the_erro
 }
 
 BOOST_FIXTURE_TEST_CASE(server_slower_than_call_timeout_is_deadline_exceeded, TlsFixture) {
-    std::promise<bool> server_saw_cancel;
-    auto saw = server_saw_cancel.get_future();
-    server.set_handler([&](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
-        server_saw_cancel.set_value(gic::test::wait_for_client_cancel(ctx, 20s));
-        return grpc::Status::OK;
-    });
+    gic::test::CancelWatcher cancel_watch;
+    server.set_handler(cancel_watch.handler());
     auto cfg = config();
     cfg.call_timeout = 300ms;
     auto result = call(cfg);
     BOOST_REQUIRE(result.has_error());
     BOOST_TEST(code_of(result) == as_int(StatusCode::DEADLINE_EXCEEDED));
     BOOST_TEST(result.error().is_retriable());
-    BOOST_REQUIRE(saw.wait_for(20s) == std::future_status::ready);
-    BOOST_TEST(saw.get());
+    BOOST_TEST(cancel_watch.saw_cancel());
 }
 
 BOOST_FIXTURE_TEST_CASE(cancelling_the_awaiting_coroutine_cancels_the_call, TlsFixture) {
     asio::cancellation_signal cancel;
-    std::promise<bool> server_saw_cancel;
-    auto saw = server_saw_cancel.get_future();
-    server.set_handler([&](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
+    gic::test::CancelWatcher cancel_watch;
+    server.set_handler(cancel_watch.handler([&] {
         asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
-        server_saw_cancel.set_value(gic::test::wait_for_client_cancel(ctx, 20s));
-        return grpc::Status::OK;
-    });
+    }));
     CaClient client(io.get_executor(), config());
     std::optional<CaResult> result;
     asio::co_spawn(io, issue(client, request_with()),
@@ -231,18 +223,13 @@ BOOST_FIXTURE_TEST_CASE(cancelling_the_awaiting_coroutine_cancels_the_call, TlsF
     BOOST_REQUIRE(result->has_error());
     BOOST_TEST(code_of(*result) == as_int(StatusCode::CANCELLED));
     BOOST_TEST(!result->error().is_retriable());
-    BOOST_REQUIRE(saw.wait_for(20s) == std::future_status::ready);
-    BOOST_TEST(saw.get());
+    BOOST_TEST(cancel_watch.saw_cancel());
 }
 
 BOOST_FIXTURE_TEST_CASE(losing_to_a_timer_cancels_the_call, TlsFixture) {
     using namespace asio::experimental::awaitable_operators;
-    std::promise<bool> server_saw_cancel;
-    auto saw = server_saw_cancel.get_future();
-    server.set_handler([&](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
-        server_saw_cancel.set_value(gic::test::wait_for_client_cancel(ctx, 20s));
-        return grpc::Status::OK;
-    });
+    gic::test::CancelWatcher cancel_watch;
+    server.set_handler(cancel_watch.handler());
     CaClient client(io.get_executor(), config());
     auto race = [&]() -> asio::awaitable<std::size_t> {
         asio::steady_timer timer(io, 200ms);
@@ -252,8 +239,7 @@ BOOST_FIXTURE_TEST_CASE(losing_to_a_timer_cancels_the_call, TlsFixture) {
     // Had the call not been cancelled, || would wait for it (the server holds it for 20 s) and
     // the run would hit run_coro's limit instead.
     BOOST_TEST(gic::test::run_coro(io, race()) == 1u);
-    BOOST_REQUIRE(saw.wait_for(20s) == std::future_status::ready);
-    BOOST_TEST(saw.get());
+    BOOST_TEST(cancel_watch.saw_cancel());
 }
 
 BOOST_FIXTURE_TEST_CASE(an_already_cancelled_coroutine_gets_cancelled_without_a_call, TlsFixture) {

@@ -202,30 +202,22 @@ BOOST_FIXTURE_TEST_CASE(keep_alive_is_held_until_completion_then_released, Insec
 }
 
 BOOST_FIXTURE_TEST_CASE(deadline_exceeded_when_the_server_is_slower_than_the_timeout, InsecureFixture) {
-    std::promise<bool> server_saw_cancel;
-    auto saw = server_saw_cancel.get_future();
-    server.set_handler([&](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
-        server_saw_cancel.set_value(gic::test::wait_for_client_cancel(ctx, 20s));
-        return grpc::Status::OK;
-    });
+    gic::test::CancelWatcher cancel_watch;
+    server.set_handler(cancel_watch.handler());
     auto [status, response] = gic::test::run_coro(
         io, gic::util::async_unary(io.get_executor(), stub->async(), &Stub::async::CreateCertificate, request(),
                                    options(300ms), asio::use_awaitable));
     BOOST_TEST(static_cast<int>(status.error_code()) == static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
-    BOOST_REQUIRE(saw.wait_for(20s) == std::future_status::ready);
-    BOOST_TEST(saw.get());
+    BOOST_TEST(cancel_watch.saw_cancel());
 }
 
 BOOST_FIXTURE_TEST_CASE(cancellation_signal_cancels_the_rpc_with_one_completion, InsecureFixture) {
     asio::cancellation_signal cancel;
-    std::promise<bool> server_saw_cancel;
-    auto saw = server_saw_cancel.get_future();
-    server.set_handler([&](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
+    gic::test::CancelWatcher cancel_watch;
+    server.set_handler(cancel_watch.handler([&] {
         // The request is at the server: now cancel from the io thread.
         asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
-        server_saw_cancel.set_value(gic::test::wait_for_client_cancel(ctx, 20s));
-        return grpc::Status::OK;
-    });
+    }));
     int completions = 0;
     grpc::Status final_status;
     gic::util::async_unary(io.get_executor(), stub->async(), &Stub::async::CreateCertificate, request(),
@@ -239,8 +231,7 @@ BOOST_FIXTURE_TEST_CASE(cancellation_signal_cancels_the_rpc_with_one_completion,
     BOOST_TEST(completions == 1);
     BOOST_TEST(static_cast<int>(final_status.error_code()) == static_cast<int>(grpc::StatusCode::CANCELLED));
     BOOST_TEST(!cancel.slot().has_handler());  // cleared before the handler ran
-    BOOST_REQUIRE(saw.wait_for(20s) == std::future_status::ready);
-    BOOST_TEST(saw.get());
+    BOOST_TEST(cancel_watch.saw_cancel());
 }
 
 BOOST_FIXTURE_TEST_CASE(slot_is_cleared_after_a_normal_completion, InsecureFixture) {
@@ -259,12 +250,8 @@ BOOST_FIXTURE_TEST_CASE(slot_is_cleared_after_a_normal_completion, InsecureFixtu
 
 BOOST_FIXTURE_TEST_CASE(losing_an_or_race_against_a_timer_cancels_the_rpc, InsecureFixture) {
     using namespace asio::experimental::awaitable_operators;
-    std::promise<bool> server_saw_cancel;
-    auto saw = server_saw_cancel.get_future();
-    server.set_handler([&](grpc::ServerContext& ctx, CaRequest const&, CaResponse&) {
-        server_saw_cancel.set_value(gic::test::wait_for_client_cancel(ctx, 20s));
-        return grpc::Status::OK;
-    });
+    gic::test::CancelWatcher cancel_watch;
+    server.set_handler(cancel_watch.handler());
     std::optional<grpc::StatusCode> rpc_code;
     auto rpc = [&]() -> asio::awaitable<void> {
         auto [status, response] =
@@ -280,8 +267,7 @@ BOOST_FIXTURE_TEST_CASE(losing_an_or_race_against_a_timer_cancels_the_rpc, Insec
     BOOST_TEST(gic::test::run_coro(io, race()) == 1u);  // the timer won
     BOOST_REQUIRE(rpc_code.has_value());                 // the loser still completed, once
     BOOST_TEST(static_cast<int>(*rpc_code) == static_cast<int>(grpc::StatusCode::CANCELLED));
-    BOOST_REQUIRE(saw.wait_for(20s) == std::future_status::ready);
-    BOOST_TEST(saw.get());
+    BOOST_TEST(cancel_watch.saw_cancel());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
