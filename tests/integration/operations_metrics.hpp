@@ -6,6 +6,7 @@
 
 #include "common/http_client.hpp"
 #include "common/process.hpp"
+#include "common/wait.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -22,14 +23,7 @@
 
 namespace gic::test::ops {
 
-inline bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
-    auto const deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return condition();
-}
+using gic::test::wait_until;
 
 using Labels = std::map<std::string, std::string>;
 

@@ -2,6 +2,7 @@
 // Secret, rotating token and root files, CA and API failures, shutdown.
 
 #include "common/sandbox.hpp"
+#include "common/wait.hpp"
 
 #include "pki/pki.hpp"
 #include "util/base64.hpp"
@@ -46,15 +47,6 @@ std::vector<Written> written_certificates(std::string const& log) {
         if (std::regex_search(text, m, line)) out.push_back({*util::parse_rfc3339(m[1].str()), m[2].str()});
     }
     return out;
-}
-
-bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return condition();
 }
 
 std::string data_of(boost::json::object const& secret, char const* key) {

@@ -3,6 +3,7 @@
 // root (read from ConfigMap istio-ca-root-cert), against both emulators.
 
 #include "common/sandbox.hpp"
+#include "common/wait.hpp"
 
 #include "pki/pki.hpp"
 
@@ -223,15 +224,6 @@ BOOST_AUTO_TEST_CASE(root_configmap_forbidden_names_the_permission) {
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
-
-bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {
-    auto const deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return condition();
-}
 
 std::vector<pki::Certificate> certs_in(std::string const& path) {
     auto parsed = pki::parse_pem_bundle(read_file(path));
