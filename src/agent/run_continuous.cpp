@@ -72,10 +72,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
     // Events after this coroutine has returned.
     auto const shared_metrics = std::make_shared<observe::AgentMetrics>(version);
     auto& metrics = *shared_metrics;
-    kube::ClientOptions::RequestObserver const observe_request =
-        [shared_metrics](std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) {
-            shared_metrics->kube_request(verb, resource, code, took);
-        };
+    kube::ClientOptions::RequestObserver const observe_request = observe::kube_request_observer(shared_metrics);
     kube::ClientOptions client_options;
     client_options.observer = observe_request;
     // Mints a token (TokenRequest) and reads the root ConfigMap when nothing is mounted.

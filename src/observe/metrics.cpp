@@ -67,9 +67,11 @@ void AgentMetrics::kube_request(std::string_view verb, std::string_view resource
     kube_requests_.with({std::string(verb), std::string(resource), std::to_string(code)}).inc();
 }
 
-std::function<void(std::string_view, std::string_view, int, std::chrono::nanoseconds)> AgentMetrics::kube_request_observer() {
-    return [this](std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took) {
-        kube_request(verb, resource, code, took);
+std::function<void(std::string_view, std::string_view, int, std::chrono::nanoseconds)> kube_request_observer(
+    std::shared_ptr<AgentMetrics> metrics) {
+    return [metrics = std::move(metrics)](std::string_view verb, std::string_view resource, int code,
+                                          std::chrono::nanoseconds took) {
+        metrics->kube_request(verb, resource, code, took);
     };
 }
 

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -71,8 +72,6 @@ public:
     // `code`: the gRPC status name ("OK", "UNAVAILABLE", ...).
     void ca_request(std::string_view code, std::chrono::nanoseconds took);
     void kube_request(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took);
-    // What kube::ClientOptions::observer takes.
-    std::function<void(std::string_view, std::string_view, int, std::chrono::nanoseconds)> kube_request_observer();
 
     // Sets the leader gauge; a change of state counts a transition.
     void set_leader(bool leading);
@@ -111,6 +110,11 @@ public:
 private:
     AgentMetrics& metrics_;
 };
+
+// What kube::ClientOptions::observer takes. It shares ownership of `metrics`: a client may still
+// report after its owner is gone (the Event recorder posts queued Events after shutdown).
+std::function<void(std::string_view, std::string_view, int, std::chrono::nanoseconds)> kube_request_observer(
+    std::shared_ptr<AgentMetrics> metrics);
 
 // Upper bounds of ca_request_duration_seconds (the default CA call deadline is 30 s).
 std::vector<double> const& ca_duration_buckets();

@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <memory>
+
 using namespace gic::observe;
 using namespace std::chrono;
 
@@ -36,10 +38,11 @@ BOOST_AUTO_TEST_CASE(target_metrics_are_labelled_by_secret) {
 }
 
 BOOST_AUTO_TEST_CASE(ca_and_kube_requests_are_counted) {
-    AgentMetrics m("0.1.0");
+    auto const shared = std::make_shared<AgentMetrics>("0.1.0");
+    auto& m = *shared;
     m.ca_request("OK", milliseconds(40));
     m.ca_request("UNAVAILABLE", seconds(2));
-    auto observer = m.kube_request_observer();
+    auto observer = kube_request_observer(shared);
     observer("get", "secrets", 404, milliseconds(3));
     observer("create", "secrets", 201, milliseconds(5));
     observer("get", "secrets", 404, milliseconds(3));
