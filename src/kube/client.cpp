@@ -136,15 +136,9 @@ struct Client::Impl {
         int retries = 0;
         for (;;) {
             co_await throttle();
-            RequestCredentials credentials;
-            if (refreshed) {
-                credentials = std::move(*refreshed);
-                refreshed.reset();
-            } else {
-                auto fetched = co_await authenticator.current();
-                if (!fetched) co_return transport_error(fetched.error().message, verb, ref);
-                credentials = std::move(*fetched);
-            }
+            auto fetched = co_await authenticator.for_attempt(refreshed);
+            if (!fetched) co_return transport_error(fetched.error().message, verb, ref);
+            RequestCredentials const credentials = std::move(*fetched);
             HttpsConnection::Request request(method, target, 11);
             request.set(http::field::host, host_header);
             request.set(http::field::user_agent, options.user_agent);
@@ -244,8 +238,6 @@ ClientOptions const& Client::options() const { return impl_->options; }
 
 std::string const& Client::host_header() const { return impl_->host_header; }
 
-std::string Client::current_token() { return impl_->authenticator.static_token(); }
-
 asio::awaitable<Result<Client::OpenedStream>> Client::open_stream(HttpsConnection::Request& request,
                                                                   std::string const& resource,
                                                                   std::chrono::steady_clock::time_point deadline) {
@@ -253,15 +245,9 @@ asio::awaitable<Result<Client::OpenedStream>> Client::open_stream(HttpsConnectio
     auto const executor = co_await asio::this_coro::executor;
     std::optional<RequestCredentials> refreshed;
     for (bool refreshed_after_401 = false;;) {
-        RequestCredentials credentials;
-        if (refreshed) {
-            credentials = std::move(*refreshed);
-            refreshed.reset();
-        } else {
-            auto fetched = co_await impl.authenticator.current();
-            if (!fetched) co_return fetched.error();
-            credentials = std::move(*fetched);
-        }
+        auto fetched = co_await impl.authenticator.for_attempt(refreshed);
+        if (!fetched) co_return fetched.error();
+        RequestCredentials const credentials = std::move(*fetched);
         RequestAuthenticator::apply(credentials, request);
         auto connection = std::make_unique<HttpsConnection>(executor, impl.config);
         if (auto presented = connection->use_client_certificate(credentials.client_cert_pem, credentials.client_key_pem);

@@ -92,11 +92,8 @@ public:
     RestConfig const& config() const;
     ClientOptions const& options() const;
 
-    // For requests on connections of their own (watch.cpp): the Host header value and the
-    // static bearer token ("" without one; re-read from the token file like every request; not
-    // a credential provider's: open_stream() applies those).
+    // For requests on connections of their own (watch.cpp): the Host header value.
     std::string const& host_header() const;
-    std::string current_token();
 
     // For a watch (watch.cpp): sends `request` on a new connection of its own, authenticated as
     // every request is (Authorization and the client certificate set here), and reads the

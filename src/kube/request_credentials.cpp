@@ -76,6 +76,15 @@ asio::awaitable<Result<RequestCredentials>> RequestAuthenticator::current() {
     co_return combine(*fetched);
 }
 
+asio::awaitable<Result<RequestCredentials>> RequestAuthenticator::for_attempt(std::optional<RequestCredentials>& retry) {
+    if (retry) {
+        RequestCredentials taken = std::move(*retry);
+        retry.reset();
+        co_return taken;
+    }
+    co_return co_await current();
+}
+
 asio::awaitable<Result<std::optional<RequestCredentials>>> RequestAuthenticator::after_unauthorized(
     RequestCredentials const& used) {
     // Copied before the first suspension: the caller's object may not outlive it.

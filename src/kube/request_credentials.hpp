@@ -39,6 +39,10 @@ public:
     // expired), else the static ones. Errors name the provider.
     boost::asio::awaitable<Result<RequestCredentials>> current();
 
+    // For the next attempt of a request: `retry` (taken) when a 401 left credentials to send it
+    // once more with, else current(). `retry` must outlive the call (pass a named object).
+    boost::asio::awaitable<Result<RequestCredentials>> for_attempt(std::optional<RequestCredentials>& retry);
+
     // After a 401 to a request sent with `used`: the credentials to send it once more with, or
     // nullopt when nothing can have changed (a static token). Asks the provider to replace
     // `used`, and re-reads the token file when the token came from it. Errors name the provider.
