@@ -9,6 +9,7 @@ packages=(
   libboost-program-options1.81-dev libboost-thread1.81-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libssl-dev libyaml-cpp-dev openssl
+  python3-kubernetes
 )
 
 missing=()

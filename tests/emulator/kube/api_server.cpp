@@ -1,5 +1,6 @@
 #include "api_server.hpp"
 
+#include "impersonation.hpp"
 #include "json_util.hpp"
 #include "router.hpp"
 #include "watch_handler.hpp"
@@ -88,7 +89,16 @@ asio::awaitable<Reply> ApiServer::handle(HttpRequest const& request, PeerCertifi
         record(info, request, "", 401, "");
         co_return r;
     }
-    auto const& user = authn.user;
+    // Impersonation runs after authentication and before everything else, as upstream's filter chain.
+    UserInfo user = authn.user;
+    if (auto impersonated = impersonate(authn.user, request, ctx_.authorizer)) {
+        if (auto const* error = std::get_if<ApiError>(&*impersonated)) {
+            Reply r = error_reply(*error);
+            record(info, request, authn.user.name, r.response.result_int(), "");
+            co_return r;
+        }
+        user = std::get<UserInfo>(std::move(*impersonated));
+    }
 
     if (info.path.rfind(admin_prefix, 0) == 0) {
         Reply r = user.in_group(group_masters)

@@ -34,8 +34,8 @@ std::string forbidden_message(UserInfo const& user, AuthorizationAttributes cons
         msg = "forbidden: User " + go_quote(user.name) + " cannot " + a.verb + " path " + go_quote(a.path);
     } else {
         std::string resource = a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
-        std::string qualified = a.group.empty() ? resource : a.resource + "." + a.group +
-                                                                (a.subresource.empty() ? "" : "/" + a.subresource);
+        // NewForbidden names the GroupResource (no subresource); the sentence names resource/subresource.
+        std::string qualified = a.group.empty() ? a.resource : a.resource + "." + a.group;
         msg = qualified + (a.name.empty() ? "" : " " + go_quote(a.name)) + " is forbidden: User " + go_quote(user.name) +
               " cannot " + a.verb + " resource " + go_quote(resource) + " in API group " + go_quote(a.group);
         msg += a.namespace_.empty() ? " at the cluster scope" : " in the namespace " + go_quote(a.namespace_);

@@ -12,6 +12,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <cstdint>
 
 namespace gic::emu::kube {
 
@@ -30,8 +32,15 @@ struct RequestInfo {
     std::string verb;
     std::string group, version, namespace_, resource, subresource, name;
 
+    // The first value of a parameter, as Go's url.Values.Get and the parameter codec read it.
     std::string query_param(std::string const& key) const;
     bool has_query(std::string const& key) const { return query.count(key) != 0; }
+    // A boolean parameter as apimachinery's Convert_Slice_string_To_bool reads it: absent, "0" and
+    // "false" (any case) are false; anything else, "True" and the empty string included, is true.
+    bool query_flag(std::string const& key) const;
+    // An integer parameter as Convert_Slice_string_To_int64 reads it (strconv.ParseInt base 10): the
+    // value, or the Go error text for a BadRequest.
+    std::variant<std::int64_t, std::string> query_int(std::string const& key) const;
 };
 
 RequestInfo parse_request_info(http::verb method, std::string_view target);

@@ -1,6 +1,7 @@
 #include "request.hpp"
 
 #include <cctype>
+#include <limits>
 #include <vector>
 
 namespace gic::emu::kube {
@@ -27,6 +28,42 @@ std::string url_decode(std::string_view text) {
         }
     }
     return out;
+}
+
+bool RequestInfo::query_flag(std::string const& key) const {
+    if (!has_query(key)) return false;
+    auto value = query_param(key);
+    if (value == "0") return false;
+    if (value.size() != 5) return true;
+    for (std::size_t i = 0; i < 5; ++i)
+        if (std::tolower(static_cast<unsigned char>(value[i])) != "false"[i]) return true;
+    return false;
+}
+
+std::variant<std::int64_t, std::string> RequestInfo::query_int(std::string const& key) const {
+    auto const text = query_param(key);
+    auto error = [&](char const* why) {
+        return "strconv.ParseInt: parsing " + go_quote(text) + ": " + why;
+    };
+    std::string_view digits = text;
+    bool negative = false;
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
+        negative = digits[0] == '-';
+        digits.remove_prefix(1);
+    }
+    if (digits.empty()) return error("invalid syntax");
+    // Accumulate as a negative number so that the int64 minimum fits.
+    std::int64_t value = 0;
+    bool overflow = false;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return error("invalid syntax");
+        int const d = c - '0';
+        if (value < (std::numeric_limits<std::int64_t>::min() + d) / 10) overflow = true;
+        if (!overflow) value = value * 10 - d;
+    }
+    if (overflow || (!negative && value == std::numeric_limits<std::int64_t>::min()))
+        return error("value out of range");
+    return negative ? value : -value;
 }
 
 namespace {
@@ -63,9 +100,10 @@ RequestInfo parse_request_info(http::verb method, std::string_view target) {
             if (end == std::string_view::npos) end = query.size();
             auto pair = query.substr(start, end - start);
             auto eq = pair.find('=');
+            // The first occurrence wins, as the parameter codec reads values[0].
             if (!pair.empty())
-                info.query[url_decode(pair.substr(0, eq))] =
-                    eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+                info.query.emplace(url_decode(pair.substr(0, eq)),
+                                   eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1)));
             start = end + 1;
         }
     }
@@ -95,7 +133,7 @@ RequestInfo parse_request_info(http::verb method, std::string_view target) {
     // A namespace is addressed as /api/v1/namespaces/<name>: its own namespace is itself.
     if (info.resource == "namespaces" && info.namespace_.empty()) info.namespace_ = info.name;
 
-    bool watch = info.query_param("watch") == "true" || info.query_param("watch") == "1";
+    bool const watch = info.query_flag("watch");
     switch (method) {
     case http::verb::get:
         info.verb = watch ? "watch" : (info.name.empty() ? "list" : "get");

@@ -132,9 +132,12 @@ Reply handle_watch(ServerContext& ctx, ResourceType const& type, RequestInfo con
     auto const& settings = ctx.watches.settings();
     std::chrono::milliseconds timeout = settings.default_timeout;
     if (info.has_query("timeoutSeconds")) {
-        auto seconds = parse_rv(info.query_param("timeoutSeconds"));
-        if (!seconds) return error_reply(bad_request("invalid timeoutSeconds " + go_quote(info.query_param("timeoutSeconds"))));
-        timeout = std::chrono::seconds(*seconds);
+        auto seconds = info.query_int("timeoutSeconds");
+        if (auto const* error = std::get_if<std::string>(&seconds)) return error_reply(bad_request(*error));
+        // 0 means the server's default; a negative value ends the watch at once.
+        auto const value = std::get<std::int64_t>(seconds);
+        if (value != 0)
+            timeout = std::chrono::seconds(std::clamp<std::int64_t>(value, 0, 365LL * 24 * 3600));
     }
     std::string const rv_text = info.query_param("resourceVersion");
     std::optional<std::uint64_t> resume_from;
@@ -157,7 +160,7 @@ Reply handle_watch(ServerContext& ctx, ResourceType const& type, RequestInfo con
     };
 
     auto state = std::make_shared<WatchState>(ctx.watches, ctx.store, filter);
-    state->bookmarks = info.query_param("allowWatchBookmarks") == "true" || info.query_param("allowWatchBookmarks") == "1";
+    state->bookmarks = info.query_flag("allowWatchBookmarks");
     state->kind = type.kind;
     state->api_version = type.api_version();
     state->timeout = timeout;
