@@ -9,6 +9,8 @@ packages=(
   libboost-program-options1.81-dev libboost-thread1.81-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libssl-dev libyaml-cpp-dev openssl
+  # tests/manifests: schema validation of manifests/ and docs, promtool for the alert rules
+  python3 python3-jsonschema python3-yaml prometheus
 )
 
 missing=()
