@@ -10,8 +10,8 @@ from manifests import (ENVOY_RESERVED_PORTS, ISTIO_TOKEN_PATH, ROOT_CERT_PATH, S
 def schema_problems(doc, schemas, origin):
     if not isinstance(doc, dict) or "apiVersion" not in doc or "kind" not in doc:
         return [f"{origin}: a document without apiVersion and kind"]
-    if doc["kind"] == "Kustomization":
-        return []  # checked by building it with kubectl kustomize
+    if doc["kind"] == "Kustomization" or doc["apiVersion"] == "builtin":
+        return []  # kustomize's own configuration: checked by building it with kubectl kustomize
     schema = schemas.lookup(doc["apiVersion"], doc["kind"])
     name = doc.get("metadata", {}).get("name", "?")
     where = f"{origin}: {doc['kind']} {name}"

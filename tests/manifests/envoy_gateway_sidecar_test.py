@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Runs the sidecar exactly as manifests/envoy-gateway deploys it, against the emulators.
 
-For the main example and the generated-service-account variant: renders the proxy Deployment as
-Envoy Gateway would (render.py), validates it, materialises the sidecar's volumes from the
+For the main example and its generated-service-account and strategic-merge-patch variants:
+renders the proxy Deployment as Envoy Gateway would (render.py), validates it, materialises the sidecar's volumes from the
 emulators (API token, kube-root-ca.crt and namespace; the istio-ca token; the istio-ca-root-cert
 ConfigMap) and mounts them at their in-cluster paths, loads the example's RBAC into the API
 emulator, and runs the real gen-istio-cert binary with the container's args and env as user 65532.
@@ -41,7 +41,8 @@ from manifests import MANIFESTS, by_kind, flag_value, kubectl, kustomize_build, 
 from render import render_deployment  # noqa: E402
 
 SKIP = 77
-VARIANTS = [MANIFESTS / "envoy-gateway", MANIFESTS / "envoy-gateway" / "generated-service-account"]
+VARIANTS = [MANIFESTS / "envoy-gateway", MANIFESTS / "envoy-gateway" / "generated-service-account",
+            MANIFESTS / "envoy-gateway" / "strategic-merge-patch"]
 POD_USER = 65532
 
 
@@ -77,7 +78,7 @@ class Child:
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def wait_for(self, pattern, seconds=20):
+    def wait_for(self, pattern, seconds=60):
         deadline = time.monotonic() + seconds
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -92,7 +93,8 @@ class Child:
             m = re.search(pattern, line)
             if m:
                 return m
-        fail(f"{self.proc.args[0]} did not print {pattern!r}; log: {self.log_path}")
+        self.log.flush()
+        fail(f"{self.proc.args[0]} did not print {pattern!r} within {seconds}s:\n{self.log_path.read_text()}")
 
     def stop(self):
         if self.proc.poll() is None:
@@ -188,7 +190,7 @@ def run_variant(directory, work):
     pod = {"name": deployment["metadata"]["name"] + "-7d9f8b6c5d-x2x4q", "namespace": namespace}
     print(f"{name}: pod {namespace}/{pod['name']}, service account {service_account}", flush=True)
 
-    state = work / directory.name
+    state = work / "state"
     state.mkdir()
     kube = Child([os.environ["KUBE_EMULATOR"], "--listen", "127.0.0.1:0", "--state-dir", str(state / "kube"),
                   "--service-account", f"{namespace}/{service_account}"], state / "kube.log")
@@ -292,7 +294,8 @@ def run_variant(directory, work):
             run(["umount", m["mountPath"]])
 
 
-def inside(work):
+def inside(work, directory):
+    """One variant, in fresh mount and network namespaces (so each gets its own 127.0.0.1:15012)."""
     loopback_up()
     run_dir = os.path.realpath("/var/run")
     mount("-t", "tmpfs", "-o", "mode=0755", "gic-run", run_dir)
@@ -300,14 +303,12 @@ def inside(work):
     hosts.write_text("127.0.0.1 localhost\n")
     mount("--bind", str(hosts), "/etc/hosts")
     os.chmod(work, 0o755)
-    for directory in VARIANTS:
-        run_variant(directory, work)
-    print("PASS", flush=True)
+    run_variant(directory, work)
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--inside":
-        inside(pathlib.Path(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--inside":
+        inside(pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3]))
         return 0
     for var in ("GIC_AGENT", "KUBE_EMULATOR", "ISTIOD_EMULATOR"):
         if not os.environ.get(var):
@@ -321,10 +322,14 @@ def main():
     if probe.returncode != 0:
         print(f"SKIP: unshare --mount --net is not permitted here: {probe.stderr.strip()}", flush=True)
         return SKIP
-    with tempfile.TemporaryDirectory(prefix="gic-envoy-gateway-") as work:
-        r = subprocess.run(["unshare", "--mount", "--net", "--propagation", "private", "--fork",
-                            sys.executable, __file__, "--inside", work], timeout=240)
-        return r.returncode
+    for directory in VARIANTS:
+        with tempfile.TemporaryDirectory(prefix="gic-envoy-gateway-") as work:
+            r = subprocess.run(["unshare", "--mount", "--net", "--propagation", "private", "--fork",
+                                sys.executable, __file__, "--inside", work, str(directory)], timeout=200)
+            if r.returncode != 0:
+                return r.returncode
+    print("PASS", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import schemas  # noqa: E402
 from manifests import (MANIFESTS, ROOT, by_kind, documentation_files, generated_service_account,  # noqa: E402
                        kustomization_dirs, kustomize_build, load_docs, manifest_files, markdown_yaml_blocks,
                        sidecar_of)
+from render import render_deployment  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -72,7 +73,19 @@ def check_kustomizations():
         out += document_problems(docs, schemas_for(directory), origin)
         if by_kind(docs, "EnvoyProxy"):
             out += checks.envoy_gateway_problems(docs, origin)
+            out += rendered_problems(docs, origin)
     return out, builds
+
+
+def rendered_problems(docs, origin):
+    """The Deployment Envoy Gateway makes of each Gateway: the patch's content is schema-checked only there."""
+    out = []
+    proxies = by_kind(docs, "EnvoyProxy")
+    for gateway in by_kind(docs, "Gateway"):
+        deployment = render_deployment(gateway, proxies[0])
+        out += checks.schema_problems(deployment, schemas.SchemaSet(), f"{origin}: rendered for Gateway "
+                                      f"{gateway['metadata']['name']}")
+    return out
 
 
 def check_documentation():
@@ -180,7 +193,7 @@ EXPECTED = {
 }
 
 
-def check_negatives(base_docs):
+def check_negatives(base_docs, patch_docs):
     out = []
     main = schemas.SchemaSet()
     for what, breaks in NEGATIVES:
@@ -189,6 +202,11 @@ def check_negatives(base_docs):
         found = document_problems(docs, main, "negative") + checks.envoy_gateway_problems(docs, "negative")
         if not any(EXPECTED[what] in p for p in found):
             out.append(f"negative test not caught: {what} (reported: {found or 'nothing'})")
+    # A misspelt field inside envoyDeployment.patch (preserved unknown by the CRD) shows in the rendered Deployment.
+    docs = copy.deepcopy(patch_docs)
+    _rename(sidecar_of(_ep(docs)), "volumeMounts", "volumeMount")
+    if not any("'volumeMount' was unexpected" in p for p in rendered_problems(docs, "negative")):
+        out.append("negative test not caught: misspelt field in the sidecar of envoyDeployment.patch")
     # ALPN "istio" is valid from Envoy Gateway 1.6 on and must be rejected by 1.5's CRD.
     found = document_problems(copy.deepcopy(base_docs), schemas.SchemaSet(schemas.ENVOY_GATEWAY_1_5), "negative")
     if not any("alpnProtocols" in p for p in found):
@@ -221,12 +239,13 @@ def main():
     doc_problems, blocks = check_documentation()
     problems += doc_problems
     problems += check_generated_name()
-    problems += check_negatives(builds[MANIFESTS / "envoy-gateway"])
+    problems += check_negatives(builds[MANIFESTS / "envoy-gateway"],
+                                builds[MANIFESTS / "envoy-gateway" / "strategic-merge-patch"])
     problems += check_rules()
     for p in problems:
         print(p)
     print(f"{files} manifest documents, {len(builds)} kustomize builds, {blocks} documentation documents, "
-          f"{len(NEGATIVES) + 1} broken copies, {len(problems)} problems")
+          f"{len(NEGATIVES) + 2} broken copies, {len(problems)} problems")
     return 1 if problems else 0
 
 
