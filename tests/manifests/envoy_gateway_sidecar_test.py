@@ -15,7 +15,6 @@ root): a tmpfs over /run, bind mounts of the volumes and of /etc/hosts, the isti
 127.0.0.1:15012. Exits 77 (skipped) when that is not possible."""
 
 import base64
-import ctypes
 import fcntl
 import json
 import os
@@ -34,6 +33,7 @@ import urllib.request
 
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import checks  # noqa: E402
 import schemas  # noqa: E402
@@ -105,6 +105,27 @@ class Child:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.log.close()
+
+
+def first_to_exit(processes, seconds):
+    """The first of `processes` to exit within `seconds` (pidfds: woken by the exit itself), else None."""
+    sel = selectors.DefaultSelector()
+    fds = []
+    for p in processes:
+        fd = os.pidfd_open(p.pid)
+        fds.append(fd)
+        sel.register(fd, selectors.EVENT_READ, p)
+    try:
+        events = sel.select(seconds)
+        if not events:
+            return None
+        first = events[0][0].data
+        first.wait(timeout=10)
+        return first
+    finally:
+        sel.close()
+        for fd in fds:
+            os.close(fd)
 
 
 def field_value(field_path, pod):
@@ -250,9 +271,15 @@ def run_variant(directory, work):
                                  stdout=agent_log, stderr=subprocess.STDOUT, preexec_fn=as_pod_user)
         ref = envoyproxy["spec"]["backendTLS"]["clientCertificateRef"]
         ref_ns = ref.get("namespace", envoyproxy["metadata"]["namespace"])
-        r = run(kctl + ["wait", "--for=create", "-n", ref_ns, f"secret/{ref['name']}", "--timeout=40s"])
-        if r.returncode != 0:
-            fail(f"{name}: no Secret {ref_ns}/{ref['name']} (clientCertificateRef) was written: {r.stderr.strip()}\n"
+        waiter = subprocess.Popen(kctl + ["wait", "--for=create", "-n", ref_ns, f"secret/{ref['name']}", "--timeout=60s"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        first = first_to_exit([waiter, agent], 70)
+        if first is not waiter or waiter.returncode != 0:
+            if waiter.poll() is None:
+                waiter.kill()
+            waiter.wait(timeout=10)
+            fail(f"{name}: no Secret {ref_ns}/{ref['name']} (clientCertificateRef) was written "
+                 f"(agent exit {agent.poll()}): {waiter.stderr.read().strip()}\n"
                  f"agent log:\n{(state / 'agent.log').read_text()}")
         secret = json.loads(run(kctl + ["get", "-n", ref_ns, "secret", ref["name"], "-o", "json"]).stdout)
         expected_id = f"spiffe://cluster.local/ns/{namespace}/sa/{service_account}"

@@ -17,6 +17,7 @@ import tempfile
 import jsonschema
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import checks  # noqa: E402
 import schemas  # noqa: E402
