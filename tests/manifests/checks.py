@@ -12,6 +12,8 @@ def schema_problems(doc, schemas, origin):
         return [f"{origin}: a document without apiVersion and kind"]
     if doc["kind"] == "Kustomization" or doc["apiVersion"] == "builtin":
         return []  # kustomize's own configuration: checked by building it with kubectl kustomize
+    if doc["kind"] in ("Config", "ExecCredential") and doc["apiVersion"] in ("v1", "client.authentication.k8s.io/v1"):
+        return []  # kubeconfig and credential plugin output in the docs: client files, not API objects
     schema = schemas.lookup(doc["apiVersion"], doc["kind"])
     name = doc.get("metadata", {}).get("name", "?")
     where = f"{origin}: {doc['kind']} {name}"
