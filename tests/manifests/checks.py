@@ -38,6 +38,14 @@ def cel_problems(doc, origin):
         tls = spec.get("backendTLS", {})
         if tls.get("minVersion") == "1.3" and "ciphers" in tls:
             out.append(f"{where}: setting ciphers has no effect if the minimum possible TLS version is 1.3")
+    if kind == "EnvoyPatchPolicy":
+        # Not CEL: Envoy Gateway's cluster layout. A Service backend's upstream TLS socket is
+        # transport_socket_matches[0]; the cluster's transport_socket is a placeholder.
+        for patch in spec.get("jsonPatches", []):
+            path = patch.get("operation", {}).get("path", "")
+            if patch.get("type", "").endswith("config.cluster.v3.Cluster") and path.startswith("/transport_socket/"):
+                out.append(f"{where}: {path} patches the placeholder socket; a Service backend's TLS socket is "
+                           "/transport_socket_matches/0/transport_socket")
     if kind == "BackendTLSPolicy":
         v = spec.get("validation", {})
         if ("caCertificateRefs" in v) == ("wellKnownCACertificates" in v):

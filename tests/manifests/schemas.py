@@ -79,20 +79,22 @@ def _load_crd(file_name):
 _crd_cache = {}
 
 
-def crd_schema(file_name, version):
+def crd_version(file_name, version):
+    """(JSON Schema, served) of one version of a vendored CRD; (None, False) when it has no such version."""
     key = (file_name, version)
     if key not in _crd_cache:
-        crd = _load_crd(file_name)
-        for v in crd["spec"]["versions"]:
+        _crd_cache[key] = (None, False)
+        for v in _load_crd(file_name)["spec"]["versions"]:
             if v["name"] == version:
                 schema = to_json_schema(v["schema"]["openAPIV3Schema"])
                 schema["properties"]["metadata"] = OBJECT_META
                 schema["required"] = sorted(set(schema.get("required", [])) | {"apiVersion", "kind", "metadata"})
-                _crd_cache[key] = schema
-                break
-        else:
-            _crd_cache[key] = None
+                _crd_cache[key] = (schema, bool(v.get("served")))
     return _crd_cache[key]
+
+
+def crd_schema(file_name, version):
+    return crd_version(file_name, version)[0]
 
 
 def envoyproxy_subschema(*path, file_name=NEWEST["EnvoyProxy"]):
@@ -228,9 +230,12 @@ CRD_FILES = {
 
 
 class SchemaSet:
-    """Schemas by apiVersion and kind; `overrides` picks other CRD files by kind (an Envoy Gateway version)."""
+    """Schemas by apiVersion and kind; `overrides` picks other CRD files by kind (an Envoy Gateway version).
+    Versions a CRD no longer serves are rejected unless `allow_unserved` (BackendTLSPolicy v1alpha3, which
+    the Gateway API 1.3 that Envoy Gateway 1.5 bundles still serves, is checked against the 1.4 CRD's copy)."""
 
-    def __init__(self, overrides=None):
+    def __init__(self, overrides=None, allow_unserved=False):
+        self.allow_unserved = allow_unserved
         self.files = dict(NEWEST)
         self.files.update(overrides or {})
         self.core = _core_schemas()
@@ -244,4 +249,5 @@ class SchemaSet:
             CRD_FILES.get((group, kind))
         if file_name is None:
             return None
-        return crd_schema(file_name, version)
+        schema, served = crd_version(file_name, version)
+        return schema if served or self.allow_unserved else None
