@@ -9,7 +9,10 @@ packages=(
   libboost-program-options1.81-dev libboost-thread1.81-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libssl-dev libyaml-cpp-dev openssl
+  # the emulator's conformance test with the official Python client
   python3-kubernetes
+  # tests/manifests: schema validation of manifests/ and docs, promtool for the alert rules
+  python3 python3-jsonschema python3-yaml prometheus
 )
 
 missing=()
