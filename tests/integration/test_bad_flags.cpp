@@ -28,7 +28,7 @@ struct BadFlag {
     std::string expected;  // in the message, after "gen-istio-cert: --<flag>: "
 };
 
-std::vector<BadFlag> const bad_flags = {
+std::vector<BadFlag> const bad_values = {
     {"--output-secret", "istio-certs\r\nX-Injected: 1", "is not a valid Secret name: contains '\\x0d'"},
     {"--output-secret", "a/b", "is not a valid Secret name: contains '/'"},
     {"--output-secret", "..", "is not a valid Secret name"},
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(a_bad_name_or_timing_exits_2_before_anything_is_read_or_sen
     auto const baseline = agent_requests(sb);
     BOOST_TEST_REQUIRE(baseline > before_good);
 
-    for (auto const& c : bad_flags) {
+    for (auto const& c : bad_values) {
         for (bool once : {true, false}) {
             // One "--flag=value" argument, after the sandbox's own value for the same flag (if any):
             // the last value is the one checked.
