@@ -72,21 +72,22 @@ po::options_description describe_flags(Options& o, RawValues& raw) {
             "TLS name istiod's certificate is verified against. Default: the host of --ca-address, or "
             "istiod.istio-system.svc when that host is an IP address or localhost.")
         ("cert-ttl", po::value(&raw.cert_ttl)->default_value(raw.cert_ttl),
-            "Requested certificate lifetime (Go duration, e.g. 24h).")
+            "Requested certificate lifetime (Go duration, e.g. 24h; 1s to 87600h).")
         ("key-algorithm", po::value(&raw.key_algorithm)->default_value(raw.key_algorithm),
             ("Private key algorithm: " + pki::key_algorithm_names() + ".").c_str())
         ("renew-ratio", po::value(&raw.renew_ratio)->default_value(raw.renew_ratio),
-            "Renew when this fraction of the certificate's lifetime remains (0 < r < 1, jitter +-0.01).")
+            "Renew when this fraction of the certificate's lifetime remains (0.02 to 0.98, jitter +-0.01).")
         ("leader-elect", po::value(&raw.leader_elect)->default_value(raw.leader_elect)->implicit_value("true"),
             "Coordinate replicas with a Lease; only the leader writes the Secret.")
         ("leader-election-namespace", po::value(&o.leader_election_namespace),
             "Namespace of the Lease. Default: the output Secret's namespace.")
         ("lease-duration", po::value(&raw.lease_duration)->default_value(raw.lease_duration),
-            "How long followers wait after the last observed renewal before taking over.")
+            "How long followers wait after the last observed renewal before taking over. Whole seconds, at "
+            "most 1h, at least --renew-deadline + max(1s, --renew-deadline / 2).")
         ("renew-deadline", po::value(&raw.renew_deadline)->default_value(raw.renew_deadline),
             "How long the leader retries renewing before it stops leading.")
         ("retry-period", po::value(&raw.retry_period)->default_value(raw.retry_period),
-            "Interval between the leader's Lease renewals.")
+            "Interval between the leader's Lease renewals (at least 100ms).")
         ("once", po::value(&raw.once)->default_value(raw.once)->implicit_value("true"),
             "Issue one certificate, write it, print a summary and exit.")
         ("output-dir", po::value(&o.output_dir),
@@ -266,7 +267,9 @@ std::string help_text() {
            "Keeps an Istio workload certificate for spiffe://<trust-domain>/ns/<ns>/sa/<sa> in a\n"
            "kubernetes.io/tls Secret (or a directory), renewing it before it expires.\n\n"
         << describe_flags(o, raw)
-        << "\nExit codes: 0 success or clean shutdown, 1 runtime failure, 2 usage or configuration error.\n";
+        << "\nNames are checked with the Kubernetes API server's rules (docs/flags.md). A flag given twice\n"
+           "takes its last value.\n"
+           "Exit codes: 0 success or clean shutdown, 1 runtime failure, 2 usage or configuration error.\n";
     return out.str();
 }
 
