@@ -188,7 +188,12 @@ void convert_and_validate(Options& o, RawValues const& raw) {
     if (o.log_level != "debug" && o.log_level != "info" && o.log_level != "warning" && o.log_level != "error")
         throw ConfigError("--log-level: unknown level " + util::quoted(o.log_level) + " (use debug, info, warning or error)");
 
-    split_host_port(o.ca_address, "ca-address");
+    // The host becomes gRPC's :authority and the TLS name: an IP address or a DNS name, nothing else.
+    auto const ca_host = split_host_port(o.ca_address, "ca-address").host;
+    boost::system::error_code not_ip;
+    boost::asio::ip::make_address(ca_host, not_ip);
+    if (not_ip) check_name("ca-address", util::host_name, ca_host);
+    check_optional_name("ca-tls-server-name", util::host_name, o.ca_tls_server_name);
     validate_bind_address("metrics-bind-address", o.metrics_bind_address);
     validate_bind_address("health-probe-bind-address", o.health_probe_bind_address);
     validate_names(o);

@@ -49,6 +49,13 @@ std::string dns1123_subdomain_problem(std::string_view value) {
     }
 }
 
+std::string host_name_problem(std::string_view value) {
+    std::string lower(value);
+    for (char& c : lower)
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    return dns1123_subdomain_problem(lower);
+}
+
 // apimachinery api/validation/path IsValidPathSegmentName, then ValidateServiceAccountName.
 std::string service_account_name_problem(std::string_view value) {
     if (value == "." || value == "..") return "may not be '" + std::string(value) + "'";
@@ -90,6 +97,10 @@ NameRule const namespace_name{"namespace name", label_rule, dns1123_label_proble
 NameRule const secret_name{"Secret name", subdomain_rule, dns1123_subdomain_problem};
 NameRule const lease_name{"Lease name", subdomain_rule, dns1123_subdomain_problem};
 NameRule const service_account_name{"service account name", subdomain_rule, service_account_name_problem};
+NameRule const host_name{"host name",
+                          "a DNS name: at most 253 characters, dot-separated parts of letters, digits or '-', each "
+                          "starting and ending with a letter or digit",
+                          host_name_problem};
 NameRule const spiffe_trust_domain{
     "SPIFFE trust domain", "at most 255 lower-case letters, digits, '.', '-' or '_'", trust_domain_problem};
 NameRule const grpc_header_value{

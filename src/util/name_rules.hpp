@@ -27,6 +27,9 @@ extern NameRule const lease_name;
 // ServiceAccounts: apimachinery ValidateServiceAccountName (NameIsDNSSubdomain), after the
 // registry's path.IsValidPathSegmentName (not ".", "..", no '/' or '%').
 extern NameRule const service_account_name;
+// A DNS host name as TLS and gRPC's :authority carry it: a DNS-1123 subdomain in which upper-case
+// letters are allowed too (DNS names are case-insensitive; apimachinery IsDNS1123SubdomainCaseless).
+extern NameRule const host_name;
 // SPIFFE-ID.md section 2.1: [a-z0-9.-_] only (so no port, no user info), at most 255 bytes.
 extern NameRule const spiffe_trust_domain;
 // A gRPC ASCII metadata value (the clusterid header): printable ASCII, no leading or trailing

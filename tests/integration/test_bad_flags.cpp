@@ -52,6 +52,8 @@ std::vector<BadFlag> const bad_values = {
     {"--trust-domain", "", "is not a valid SPIFFE trust domain: empty"},
     {"--cluster-name", "Kubernetes\r\nauthorization: Bearer x", "is not a valid header value: contains '\\x0d'"},
     {"--cluster-name", std::string(254, 'c'), "longer than 253 characters"},
+    {"--ca-address", "istiod\r\nx-evil:15012", "is not a valid host name: contains '\\x0d'"},
+    {"--ca-tls-server-name", "istiod/../x", "is not a valid host name: contains '/'"},
     {"--lease-duration", "15500ms", "must be a whole number of seconds"},
     {"--lease-duration", "12s", "must be at least --renew-deadline plus the Lease request timeout (10s + 5s), use 15s"},
     {"--lease-duration", "100h", "must be at most 1h0m0s"},

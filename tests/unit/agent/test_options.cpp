@@ -228,6 +228,20 @@ BOOST_AUTO_TEST_CASE(trust_domain_and_cluster_name) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(ca_host_and_tls_name_are_ip_addresses_or_dns_names) {
+    for (auto ok : {"istiod.istio-system.svc:15012", "Istiod.Example.COM:443", "10.0.0.1:15012", "[fd00::1]:15012",
+                    "localhost:15012"})
+        BOOST_TEST(error_of({(std::string("--ca-address=") + ok).c_str()}).empty(), ok);
+    for (auto bad : {"istiod/x:15012", "a\r\nb:15012", "user@istiod:15012", "istiod..svc:15012", ":15012"}) {
+        auto const message = error_of({(std::string("--ca-address=") + bad).c_str()});
+        BOOST_TEST(message.find("--ca-address: ") == 0, message);
+        BOOST_TEST(message.find('\n') == std::string::npos, message);
+    }
+    BOOST_TEST(error_of({"--ca-tls-server-name=istiod-remote.istio-system.svc"}).empty());
+    BOOST_TEST(error_of({"--ca-tls-server-name=istiod\r\nx: y"}).find("--ca-tls-server-name: ") == 0);
+    BOOST_TEST(error_of({"--ca-tls-server-name=a/b"}).find("is not a valid host name") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(every_message_is_one_line) {
     for (auto arg : {"--cert-ttl=1\nh", "--key-algorithm=rsa\r\n", "--log-level=a\nb", "--log-format=\n",
                      "--ca-address=a\nb", "--metrics-bind-address=x\ny", "--leader-elect=\n", "--renew-ratio=0.5\n",
