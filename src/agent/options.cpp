@@ -147,7 +147,8 @@ void validate_names(Options const& o) {
     check_optional_name("output-secret-ns", util::namespace_name, o.output_secret_namespace);
     check_optional_name("leader-election-id", util::lease_name, o.leader_election_id);
     check_optional_name("leader-election-namespace", util::namespace_name, o.leader_election_namespace);
-    if (o.leader_election_id.empty() && !o.sa_name.empty()) {
+    // Only an elected, continuous agent uses the Lease.
+    if (o.leader_elect && !o.once && o.leader_election_id.empty() && !o.sa_name.empty()) {
         auto bad = util::name_violation(util::lease_name, election::default_lease_name(o.sa_name));
         if (!bad.empty()) throw ConfigError("--leader-election-id: the default Lease name " + bad + "; set --leader-election-id");
     }

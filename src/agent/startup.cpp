@@ -39,7 +39,7 @@ Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::st
                           "account to issue the certificate for), or mount a token with audience istio-ca there");
     }
     if (auto valid = validate_identity(plan.target); !valid) return valid.error();
-    if (options.leader_election_id.empty()) {
+    if (options.leader_elect && !options.once && options.leader_election_id.empty()) {
         // The default Lease name grows the service account's name by 30 characters.
         auto lease = election::default_lease_name(plan.target.service_account);
         if (auto bad = util::name_violation(util::lease_name, lease); !bad.empty())

@@ -66,6 +66,9 @@ BOOST_AUTO_TEST_CASE(plan_identity_checks_names_from_the_token) {
     BOOST_TEST(long_sa.error().message.find("--leader-election-id: the default Lease name") == 0, long_sa.error().message);
     options.leader_election_id = "gw-lease";
     BOOST_TEST(plan_identity(options, token_for("gw-ns", std::string(230, 's'))).has_value());
+    options.leader_election_id.clear();
+    options.once = true;
+    BOOST_TEST(plan_identity(options, token_for("gw-ns", std::string(230, 's'))).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

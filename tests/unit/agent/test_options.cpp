@@ -206,6 +206,9 @@ BOOST_AUTO_TEST_CASE(the_default_lease_name_must_be_a_valid_name_too) {
     BOOST_TEST(message.find("longer than 253 characters") != std::string::npos);
     BOOST_TEST(message.find("; set --leader-election-id") != std::string::npos);
     BOOST_TEST(error_of({("--sa-name=" + sa).c_str(), "--leader-election-id=gw"}).empty());
+    // No Lease without election or with --once.
+    BOOST_TEST(error_of({("--sa-name=" + sa).c_str(), "--once"}).empty());
+    BOOST_TEST(error_of({("--sa-name=" + sa).c_str(), "--leader-elect=false"}).empty());
 }
 
 BOOST_AUTO_TEST_CASE(trust_domain_and_cluster_name) {
