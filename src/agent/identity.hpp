@@ -18,8 +18,14 @@ struct WorkloadIdentity {
     std::string short_name() const { return namespace_ + "/" + service_account; }
 };
 
-// Kubernetes rules: a namespace is a DNS-1123 label, a service-account name a DNS-1123 subdomain;
-// the trust domain is a lower-case DNS-like name (SPIFFE: [a-z0-9.-_]). The error names the flag.
+// Kubernetes rules: a namespace is a DNS-1123 label, a service-account name a DNS-1123 subdomain
+// (and a path segment); the trust domain a SPIFFE trust domain (util/name_rules.hpp). The error
+// names the flag.
 Result<void> validate_identity(WorkloadIdentity const& identity);
+
+// The same rules for the names read from a token's claims (used when --sa-namespace or --sa-name
+// is empty), so that a forged or odd token cannot put '/', '..' or CR/LF into a request path.
+// The error names the claim; the caller names the token.
+Result<void> validate_claimed_names(std::string const& namespace_, std::string const& service_account);
 
 }  // namespace gic::agent

@@ -41,8 +41,10 @@ struct Options {
     std::chrono::milliseconds retry_period{2'000};
     bool once = false;
     std::string output_dir;
-    std::string metrics_bind_address = ":8080";
-    std::string health_probe_bind_address = ":8081";
+    // Not 8080/8081: a Gateway listener on 8080 shares the pod's network namespace, and Envoy
+    // Gateway's proxy uses 19000-19003.
+    std::string metrics_bind_address = ":18090";
+    std::string health_probe_bind_address = ":18091";
     std::string log_level = "info";
     LogFormat log_format = LogFormat::text;
     std::chrono::milliseconds ca_call_timeout{30'000};
@@ -56,7 +58,9 @@ struct ParsedCommandLine {
     Options options;
 };
 
-// Throws gic::ConfigError with a one-line message naming the flag on any usage error.
+// Throws gic::ConfigError with a one-line message naming the flag on any usage error. Names and
+// timings are checked here, before any file is read. A flag given more than once takes its last
+// value, as Go's flag packages do (so patches can append overrides to a Deployment's args).
 ParsedCommandLine parse_command_line(int argc, char const* const argv[]);
 
 // The --help text (also the source of docs/flags.md, kept in sync by a test).

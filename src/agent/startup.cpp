@@ -1,6 +1,8 @@
 #include "agent/startup.hpp"
 
 #include "agent/token_claims.hpp"
+#include "election/elector_config.hpp"
+#include "util/name_rules.hpp"
 
 #include <unistd.h>
 
@@ -25,6 +27,9 @@ Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::st
         if (!claims) {
             return make_error("Istio token (--istio-token-path) " + options.istio_token_path, claims.error().message);
         }
+        if (auto valid = validate_claimed_names(claims->namespace_, claims->service_account); !valid) {
+            return make_error("Istio token (--istio-token-path) " + options.istio_token_path, valid.error().message);
+        }
         plan.mounted = WorkloadIdentity{options.trust_domain, claims->namespace_, claims->service_account};
         if (plan.target.namespace_.empty()) plan.target.namespace_ = claims->namespace_;
         if (plan.target.service_account.empty()) plan.target.service_account = claims->service_account;
@@ -34,6 +39,12 @@ Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::st
                           "account to issue the certificate for), or mount a token with audience istio-ca there");
     }
     if (auto valid = validate_identity(plan.target); !valid) return valid.error();
+    if (options.leader_elect && !options.once && options.leader_election_id.empty()) {
+        // The default Lease name grows the service account's name by 30 characters.
+        auto lease = election::default_lease_name(plan.target.service_account);
+        if (auto bad = util::name_violation(util::lease_name, lease); !bad.empty())
+            return make_error("--leader-election-id", "the default Lease name " + bad + "; set --leader-election-id");
+    }
     plan.mint_token = !plan.mounted || plan.mounted->namespace_ != plan.target.namespace_ ||
                       plan.mounted->service_account != plan.target.service_account;
     return plan;

@@ -1,22 +1,62 @@
 #include "election/elector_config.hpp"
 
+#include "util/duration.hpp"
+#include "util/name_rules.hpp"
+
 namespace gic::election {
 
 using std::chrono::milliseconds;
+
+namespace {
+
+// Go's duration text, except that a fraction of a second is shown in ms, not dropped.
+std::string text(milliseconds d) {
+    if (d % milliseconds(1000) == milliseconds(0)) return util::format_go_duration(d);
+    return std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+milliseconds lease_request_timeout(milliseconds renew_deadline) {
+    return std::max(milliseconds(1000), renew_deadline / 2);
+}
+
+Result<void> validate_timings(milliseconds lease_duration, milliseconds renew_deadline, milliseconds retry_period) {
+    if (retry_period.count() <= 0) return make_error("--retry-period", "must be greater than zero");
+    if (renew_deadline.count() <= 0) return make_error("--renew-deadline", "must be greater than zero");
+    if (lease_duration.count() <= 0) return make_error("--lease-duration", "must be greater than zero");
+    if (retry_period < min_retry_period)
+        return make_error("--retry-period", "must be at least " + text(min_retry_period) + " (each period is a Lease request)");
+    if (lease_duration % milliseconds(1000) != milliseconds(0))
+        return make_error("--lease-duration", "must be a whole number of seconds (the Lease records leaseDurationSeconds)");
+    if (lease_duration > max_lease_duration)
+        return make_error("--lease-duration",
+                          "must be at most " + text(max_lease_duration) + " (followers wait that long for a lost leader)");
+    if (lease_duration <= renew_deadline) return make_error("--lease-duration", "must be greater than --renew-deadline");
+    if (double(renew_deadline.count()) <= 1.2 * double(retry_period.count()))
+        return make_error("--renew-deadline", "must be greater than 1.2 x --retry-period");
+    auto const timeout = lease_request_timeout(renew_deadline);
+    if (lease_duration < renew_deadline + timeout) {
+        auto const need = std::chrono::ceil<std::chrono::seconds>(renew_deadline + timeout);
+        return make_error("--lease-duration",
+                          "must be at least --renew-deadline plus the Lease request timeout (" + text(renew_deadline) +
+                              " + " + text(timeout) + "), use " + text(need) +
+                              " or more: followers count from when the API server recorded the renewal, "
+                              "the leader from its answer");
+    }
+    return {};
+}
 
 Result<void> validate(ElectorConfig const& c) {
     if (c.lease_name.empty()) return make_error("leader election", "the Lease name (--leader-election-id) is empty");
     if (c.lease_namespace.empty())
         return make_error("leader election", "the Lease namespace (--leader-election-namespace) is empty");
+    if (auto bad = util::name_violation(util::lease_name, c.lease_name); !bad.empty())
+        return make_error("--leader-election-id", bad);
+    if (auto bad = util::name_violation(util::namespace_name, c.lease_namespace); !bad.empty())
+        return make_error("--leader-election-namespace", bad);
     if (c.identity.empty()) return make_error("leader election", "the identity is empty");
-    if (c.retry_period.count() <= 0) return make_error("--retry-period", "must be greater than zero");
-    if (c.lease_duration < milliseconds(1000))
-        return make_error("--lease-duration", "must be at least 1s (the Lease records whole seconds)");
-    if (c.lease_duration <= c.renew_deadline)
-        return make_error("--lease-duration", "must be greater than --renew-deadline");
-    if (double(c.renew_deadline.count()) <= 1.2 * double(c.retry_period.count()))
-        return make_error("--renew-deadline", "must be greater than 1.2 x --retry-period");
-    return {};
+    return validate_timings(c.lease_duration, c.renew_deadline, c.retry_period);
 }
 
 std::string default_lease_name(std::string const& sa_name) { return sa_name + ".gen-istio-cert.teg.tetrate.io"; }

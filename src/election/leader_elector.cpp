@@ -48,8 +48,8 @@ awaitable<void> sleep_for(milliseconds d) {
 
 kube::ClientOptions lease_client_options(ElectorConfig const& config) {
     kube::ClientOptions options;
-    // client-go's leader-election client timeout: max(1 s, renewDeadline / 2).
-    options.request_timeout = std::max(milliseconds(1000), config.renew_deadline / 2);
+    // client-go's leader-election client timeout; validate() leaves room for it in the lease.
+    options.request_timeout = lease_request_timeout(config.renew_deadline);
     // Each attempt is retried by the election loop itself, within its deadlines.
     options.max_retries = 0;
     options.observer = config.request_observer;

@@ -21,8 +21,8 @@
 namespace gic::observe {
 
 struct ObservabilityOptions {
-    std::string metrics_bind_address = ":8080";
-    std::string health_probe_bind_address = ":8081";
+    std::string metrics_bind_address = ":18090";
+    std::string health_probe_bind_address = ":18091";
     // false: this replica leads but has not renewed its Lease recently. Empty: always true.
     std::function<bool()> lease_healthy;
     // true: a valid, unexpired certificate is stored. Empty: always true.

@@ -81,7 +81,25 @@ BOOST_AUTO_TEST_CASE(config_rules_of_client_go) {
              c.renew_deadline = milliseconds(800);
              c.retry_period = milliseconds(100);
          }),
-         "--lease-duration: must be at least 1s (the Lease records whole seconds)"},
+         "--lease-duration: must be a whole number of seconds (the Lease records leaseDurationSeconds)"},
+        {"fractional lease", with([](ElectorConfig& c) { c.lease_duration = milliseconds(15'500); }),
+         "--lease-duration: must be a whole number of seconds (the Lease records leaseDurationSeconds)"},
+        {"huge lease", with([](ElectorConfig& c) { c.lease_duration = std::chrono::hours(2); }),
+         "--lease-duration: must be at most 1h0m0s (followers wait that long for a lost leader)"},
+        {"hammering retry", with([](ElectorConfig& c) { c.retry_period = milliseconds(99); }),
+         "--retry-period: must be at least 100ms (each period is a Lease request)"},
+        {"zero deadline", with([](ElectorConfig& c) { c.renew_deadline = milliseconds(0); }),
+         "--renew-deadline: must be greater than zero"},
+        {"no room for the request", with([](ElectorConfig& c) { c.lease_duration = milliseconds(14'000); }),
+         "--lease-duration: must be at least --renew-deadline plus the Lease request timeout (10s + 5s), use 15s or "
+         "more: followers count from when the API server recorded the renewal, the leader from its answer"},
+        {"bad lease name", with([](ElectorConfig& c) { c.lease_name = "a/b"; }),
+         "--leader-election-id: \"a/b\" is not a valid Lease name: contains '/' (a DNS-1123 subdomain: at most 253 "
+         "characters, dot-separated parts of lower-case letters, digits or '-', each starting and ending with a letter "
+         "or digit)"},
+        {"bad lease namespace", with([](ElectorConfig& c) { c.lease_namespace = "a.b"; }),
+         "--leader-election-namespace: \"a.b\" is not a valid namespace name: contains '.' (a DNS-1123 label: at most "
+         "63 lower-case letters, digits or '-', starting and ending with a letter or digit)"},
         {"lease == renew", with([](ElectorConfig& c) { c.renew_deadline = c.lease_duration; }),
          "--lease-duration: must be greater than --renew-deadline"},
         {"renew == 1.2 retry", with([](ElectorConfig& c) { c.retry_period = milliseconds(8'334); }),
@@ -92,6 +110,18 @@ BOOST_AUTO_TEST_CASE(config_rules_of_client_go) {
         BOOST_TEST_REQUIRE(!r.has_value(), c.name);
         BOOST_TEST(r.error().message == c.error);
     }
+}
+
+BOOST_AUTO_TEST_CASE(lease_covers_renew_deadline_and_one_request) {
+    BOOST_TEST(lease_request_timeout(milliseconds(10'000)).count() == 5'000);
+    BOOST_TEST(lease_request_timeout(milliseconds(1'500)).count() == 1'000);
+    // client-go's defaults and the short timings of the tests and the sandbox fit exactly.
+    BOOST_TEST(validate_timings(milliseconds(15'000), milliseconds(10'000), milliseconds(2'000)).has_value());
+    BOOST_TEST(validate_timings(milliseconds(3'000), milliseconds(2'000), milliseconds(500)).has_value());
+    BOOST_TEST(validate_timings(milliseconds(3'600'000), milliseconds(1'800'000), milliseconds(60'000)).has_value());
+    auto tight = validate_timings(milliseconds(2'000), milliseconds(1'500), milliseconds(500));
+    BOOST_TEST_REQUIRE(!tight.has_value());
+    BOOST_TEST(tight.error().message.find("(1500ms + 1s), use 3s or more") != std::string::npos, tight.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(identity_is_pod_name_and_a_fresh_uuid) {
