@@ -105,13 +105,12 @@ inline boost::system::error_code parse_request_some(ProbeRequestParser& parser, 
         buffer.consume(used);
         parsed += used;
         if (parsed > RequestLimits::request_bytes) return over_limit();
-        if (ec == http::error::need_more) {
+        if (ec == http::error::need_more || (!ec && used == 0)) {
             // Beast needs the whole line (or trailer) in the buffer: a full buffer will not do.
             if (buffer.size() >= std::min(buffer.max_size(), RequestLimits::buffer_bytes)) return over_limit();
-            return ec;
+            return http::error::need_more;
         }
         if (ec) return ec;
-        if (used == 0) return http::error::need_more;
     }
     return {};
 }
