@@ -16,6 +16,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 namespace {
@@ -24,6 +25,11 @@ int fail(int code, std::string const& message) {
     std::cerr << "gen-istio-cert: " << message << "\n";
     return code;
 }
+
+constexpr char interrupted_once_message[] = "interrupted before the certificate was written";
+
+// A signal is the normal way to stop the sidecar (0); for --once it means nothing was written (1).
+int stopped_exit_code(bool once) { return once ? 1 : 0; }
 
 }  // namespace
 
@@ -54,10 +60,19 @@ int main(int argc, char* argv[]) {
     boost::asio::cancellation_signal stop;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     bool interrupted = false;
+    // The first signal stops the work gracefully (bounded: the Lease release and queued Events have
+    // deadlines); a second one exits at once, with the exit code of a normal stop.
+    auto on_second_signal = [&](boost::system::error_code ec, int signal_number) {
+        if (ec) return;
+        observe::log_warning("agent", "second signal: exiting at once", {{"signal", std::to_string(signal_number)}});
+        if (options.once) fail(stopped_exit_code(true), interrupted_once_message);
+        std::_Exit(stopped_exit_code(options.once));
+    };
     signals.async_wait([&](boost::system::error_code ec, int) {
         if (ec) return;
         interrupted = true;
         stop.emit(boost::asio::cancellation_type::terminal);
+        signals.async_wait(on_second_signal);
     });
 
     int exit_code = 1;
@@ -87,10 +102,9 @@ int main(int argc, char* argv[]) {
     io.run();
     if (!config_error.empty()) return fail(2, config_error);
     if (interrupted) {
-        // A signal is the normal way to stop the sidecar; for --once it means nothing was written.
-        if (options.once) return fail(1, "interrupted before the certificate was written");
+        if (options.once) return fail(stopped_exit_code(true), interrupted_once_message);
         observe::log_info("agent", "stopped");
-        return 0;
+        return stopped_exit_code(false);
     }
     return exit_code;
 }

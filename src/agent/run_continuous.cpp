@@ -17,6 +17,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <chrono>
+#include <exception>
 #include <memory>
 
 namespace gic::agent {
@@ -24,6 +26,11 @@ namespace gic::agent {
 namespace {
 
 using boost::asio::awaitable;
+
+// Queued Events get this long to be posted when the agent stops, after the Lease release (which has
+// 400 ms): with an unreachable API the process still exits well within a second of SIGTERM. A
+// reachable API takes an Event in milliseconds.
+constexpr std::chrono::milliseconds event_drain_budget{200};
 
 // The Lease: --leader-election-id (default <sa-name>.gen-istio-cert.teg.tetrate.io) in
 // --leader-election-namespace (default: the output Secret's namespace).
@@ -161,11 +168,23 @@ awaitable<void> run_continuous(Options options, std::string version) {
     // Only the leader runs the Rotator; a new term starts it again with the reuse check.
     election::LeaderElector::Guarded guarded = [&metrics, &rotator] { return run_as_writer(metrics, rotator); };
     auto writer = elector ? elector->run(guarded) : run_as_writer(metrics, rotator);
-    // All run until cancelled (SIGTERM): the Rotator stops first, then a held Lease is released.
+    // All run until cancelled (SIGTERM): the Rotator stops first, then a held Lease is released
+    // (within its own budget), then queued Events get theirs.
     auto everything = std::move(writer) && watch_inputs(watched) && keep_token_fresh(inputs.minted_token.get()) &&
                       follow_roots_from_api(configmap_client, inputs.identity.namespace_, roots, roots_changed) &&
                       readiness.run() && observability.run();
-    co_await std::move(everything);
+    std::exception_ptr ended;
+    try {
+        co_await std::move(everything);
+    } catch (...) {
+        ended = std::current_exception();
+    }
+    if (events) {
+        // The stop has been delivered; what follows is bounded by its own deadline.
+        co_await boost::asio::this_coro::reset_cancellation_state();
+        co_await events->finish(std::chrono::steady_clock::now() + event_drain_budget);
+    }
+    if (ended) std::rethrow_exception(ended);
 }
 
 }  // namespace gic::agent

@@ -3,8 +3,13 @@
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdio>
@@ -55,15 +60,32 @@ struct EventRecorder::State {
     std::string component;
     std::size_t capacity = 64;
     std::deque<Pending> queue;
-    bool draining = false;
+    bool draining = false;   // a drain() runs
+    bool in_flight = false;  // drain() waits for the API to take an Event
+    bool finishing = false;  // finish() was called: record() drops
+    bool stopped = false;   // the drain was cut off: it ends without posting more
+    boost::asio::cancellation_signal cancel_drain;
+    boost::asio::steady_timer* finish_wake = nullptr;  // finish()'s deadline timer while it waits
     std::size_t posted = 0;
     std::size_t failed = 0;
+
+    // Cuts the drain off: the Event in flight is cancelled, the queue is dropped. Returns how many
+    // Events that dropped.
+    std::size_t stop_draining() {
+        if (!draining || stopped) return 0;
+        auto const dropped = queue.size() + (in_flight ? 1 : 0);
+        queue.clear();
+        failed += dropped;
+        stopped = true;
+        cancel_drain.emit(boost::asio::cancellation_type::terminal);
+        return dropped;
+    }
 };
 
 namespace {
 
 awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
-    while (!state->queue.empty()) {
+    while (!state->queue.empty() && !state->stopped) {
         auto pending = std::move(state->queue.front());
         state->queue.pop_front();
         kube::ResourceRef ref;
@@ -71,8 +93,11 @@ awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
         ref.resource = "events";
         ref.namespace_ = pending.namespace_;
         ref.name = std::string(pending.body.at("metadata").at("name").as_string());
+        state->in_flight = true;
         try {
             auto const created = co_await state->client->create(ref, pending.body);
+            state->in_flight = false;
+            if (state->stopped) break;  // cut off by stop_draining(), which counted it
             if (created) {
                 ++state->posted;
                 observe::log_debug(log_component, "event recorded", {{"event", pending.what}});
@@ -82,11 +107,19 @@ awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
                                      {{"event", pending.what}, {"error", created.error().describe()}});
             }
         } catch (std::exception const& e) {
+            state->in_flight = false;
+            if (state->stopped) break;  // cancelled by stop_draining(), which counted it
             ++state->failed;
             observe::log_warning(log_component, "event not recorded", {{"event", pending.what}, {"error", e.what()}});
         }
     }
     state->draining = false;
+    if (state->finish_wake != nullptr) state->finish_wake->cancel();
+}
+
+void log_dropped(std::size_t dropped, char const* why) {
+    if (dropped == 0) return;
+    observe::log_warning(log_component, why, {{"dropped", std::to_string(dropped)}});
 }
 
 }  // namespace
@@ -151,11 +184,30 @@ EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::RestCo
     state_->capacity = capacity;
 }
 
-EventRecorder::~EventRecorder() = default;
+EventRecorder::~EventRecorder() {
+    log_dropped(state_->stop_draining(), "events dropped: the recorder stopped before the API took them");
+}
+
+awaitable<void> EventRecorder::finish(std::chrono::steady_clock::time_point deadline) {
+    state_->finishing = true;
+    if (state_->draining) {
+        boost::asio::steady_timer wake(state_->executor, deadline);
+        state_->finish_wake = &wake;
+        // Ends at the deadline, or earlier when drain() empties the queue and cancels it.
+        co_await wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        state_->finish_wake = nullptr;
+    }
+    log_dropped(state_->stop_draining(), "events dropped at shutdown: the API did not take them in time");
+}
 
 void EventRecorder::record(ObjectReference const& involved, std::string const& type, std::string const& reason,
                            std::string const& message) {
     auto const what = reason + " on " + involved.kind + " " + involved.namespace_ + "/" + involved.name;
+    if (state_->finishing) {
+        ++state_->failed;
+        observe::log_warning(log_component, "event dropped: stopping", {{"event", what}});
+        return;
+    }
     if (state_->queue.size() >= state_->capacity) {
         ++state_->failed;
         observe::log_warning(log_component, "event dropped: queue full", {{"event", what}});
@@ -166,7 +218,8 @@ void EventRecorder::record(ObjectReference const& involved, std::string const& t
     state_->queue.push_back(Pending{std::move(namespace_), std::move(body), what});
     if (!state_->draining) {
         state_->draining = true;
-        boost::asio::co_spawn(state_->executor, drain(state_), boost::asio::detached);
+        boost::asio::co_spawn(state_->executor, drain(state_),
+                              boost::asio::bind_cancellation_slot(state_->cancel_drain.slot(), boost::asio::detached));
     }
 }
 

@@ -7,7 +7,9 @@
 // Events never block or fail the caller: record() queues (bounded; overflow is dropped and
 // logged) and returns; a background coroutine posts the queue in order with one attempt each and
 // logs failures. The recorder uses its own kube::Client so an Event never waits behind (or delays)
-// a Lease renewal. Queued events are still posted after the recorder is destroyed.
+// a Lease renewal. Nothing outlives a stop: finish(deadline) gives the queue until the deadline,
+// then cancels the post in flight and drops the rest, logging how many; the destructor does the
+// same at once. An unreachable API therefore never holds up the process's exit.
 //
 // Thread Safety: io_context thread only.
 
@@ -15,6 +17,7 @@
 #include "kube/rest_config.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -53,12 +56,16 @@ public:
     EventRecorder(EventRecorder const&) = delete;
     EventRecorder& operator=(EventRecorder const&) = delete;
 
-    // Queues the Event and returns at once.
+    // Queues the Event and returns at once (drops it once finish() was called).
     void record(ObjectReference const& involved, std::string const& type, std::string const& reason,
                 std::string const& message);
 
+    // Posts what is queued until `deadline`, returning as soon as the queue is empty; at the
+    // deadline the Event in flight is cancelled and the rest are dropped (counted in failed()).
+    boost::asio::awaitable<void> finish(std::chrono::steady_clock::time_point deadline);
+
     std::string const& component() const;
-    // Events posted successfully / dropped (queue full or the API refused them) so far.
+    // Events posted successfully / dropped (queue full, the API refused them, or stopped) so far.
     std::size_t posted() const;
     std::size_t failed() const;
 

@@ -26,6 +26,10 @@ namespace {
 
 constexpr char component[] = "election";
 
+// A stopping replica gives the Lease release this long: a process asked to stop must be gone
+// within a second even when the API does not answer (the Lease then expires by itself).
+constexpr milliseconds release_budget{400};
+
 std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
 
 template <class D>
@@ -254,12 +258,14 @@ awaitable<void> LeaderElector::campaign(Guarded guarded) {
 awaitable<void> LeaderElector::stop_and_release() {
     if (!leading_) co_return;
     leading_ = false;
+    auto const budget = std::min(to_ms(config_.renew_deadline), release_budget);
     asio::steady_timer timer(executor_);
-    timer.expires_after(config_.renew_deadline);
+    timer.expires_after(budget);
     auto race = release(api_, state_, clocks_) || timer.async_wait(asio::use_awaitable);
     auto const raced = co_await std::move(race);
     if (raced.index() == 1) {
-        observe::log_warning(component, "releasing the Lease timed out", {{"lease", lease_display()}});
+        observe::log_warning(component, "releasing the Lease timed out; it expires by itself",
+                             {{"lease", lease_display()}, {"budget_ms", ms_text(budget)}});
     } else if (auto const& released = std::get<0>(raced); !released) {
         observe::log_warning(component, "cannot release the Lease", {{"lease", lease_display()}, {"error", released.error().message}});
     } else {

@@ -13,7 +13,9 @@
 //   calls guarded() anew).
 // - Every Lease request is bounded by max(1 s, renewDeadline / 2).
 // - Cancellation of run() (shutdown): the guarded work is cancelled first, then the Lease is
-//   released (only if a fresh GET still names us), then run() throws operation_aborted.
+//   released (only if a fresh GET still names us; given at most 400 ms, so that an unreachable
+//   API cannot hold up the process's exit: the Lease then expires by itself), then run() throws
+//   operation_aborted.
 // - Events `LeaderElection` "<identity> became leader" / "<identity> stopped leading" on the Lease.
 //
 // Thread Safety: io_context thread only.

@@ -1,5 +1,7 @@
 #include "observe/http_server.hpp"
 
+#include "observe/connection_slots.hpp"
+#include "observe/http_request_limits.hpp"
 #include "observe/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,12 +13,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <charconv>
 #include <map>
+#include <optional>
 
 namespace gic::observe {
 
@@ -27,19 +29,26 @@ using tcp = asio::ip::tcp;
 
 struct HttpServer::Shared {
     std::map<std::string, HttpHandler, std::less<>> routes;
-    std::map<std::uint64_t, beast::tcp_stream*> sessions;
-    std::uint64_t next_session = 0;
+    ConnectionSlots slots{RequestLimits::max_connections};
+    std::map<ConnectionSlots::Id, beast::tcp_stream*> streams;
     bool closed = false;
+
+    // Ends one connection now: its pending read fails and its coroutine returns.
+    void close(ConnectionSlots::Id id) {
+        slots.release(id);
+        auto it = streams.find(id);
+        if (it == streams.end()) return;
+        boost::system::error_code ignored;
+        it->second->socket().close(ignored);
+        streams.erase(it);
+    }
 
     void close_all() {
         closed = true;
-        for (auto& [id, stream] : sessions) {
-            boost::system::error_code ignored;
-            stream->socket().close(ignored);
-        }
+        while (!streams.empty()) close(streams.begin()->first);
     }
 
-    http::response<http::string_body> answer(http::request<http::string_body> const& req) const {
+    http::response<http::string_body> answer(ProbeRequestParser const& req) const {
         auto make = [&](unsigned status, std::string content_type, std::string body) {
             http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
             res.set(http::field::server, "gen-istio-cert");
@@ -67,27 +76,90 @@ struct HttpServer::Shared {
 
 namespace {
 
-constexpr std::chrono::seconds idle_timeout{30};
+// The answer to a request that broke a limit or the protocol (the connection closes after it); none
+// when the client went away or ran out of time.
+std::optional<http::response<http::string_body>> refusal(boost::system::error_code const& ec) {
+    unsigned status = 0;
+    char const* text = nullptr;
+    if (ec == http::error::header_limit) {
+        status = 431;
+        text = "request header too large\n";
+    } else if (ec == http::error::body_limit) {
+        status = 413;
+        text = "request too large (GET and HEAD take no body)\n";
+    } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        status = 400;
+        text = "bad request\n";
+    } else {
+        return std::nullopt;
+    }
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::server, "gen-istio-cert");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.keep_alive(false);
+    res.body() = text;
+    res.prepare_payload();
+    return res;
+}
 
-asio::awaitable<void> session(std::shared_ptr<HttpServer::Shared> shared, tcp::socket socket) {
+// Reads one request into `parser` within the limits (the caller set the deadline on `stream`).
+asio::awaitable<boost::system::error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                        ProbeRequestParser& parser) {
+    std::size_t parsed = 0;
+    for (;;) {
+        auto const ec = parse_request_some(parser, buffer, parsed);
+        if (ec != http::error::need_more) co_return ec;
+        // parse_request_some leaves room: a full buffer is a broken limit.
+        auto const room = buffer.max_size() - buffer.size();
+        auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(room), asio::as_tuple(asio::use_awaitable));
+        if (read_ec) co_return read_ec;
+        buffer.commit(n);
+    }
+}
+
+// Waits for the first byte of the next request (the connection is idle meanwhile).
+asio::awaitable<boost::system::error_code> await_request(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    stream.expires_after(RequestLimits::idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(buffer.max_size()), asio::as_tuple(asio::use_awaitable));
+    if (!ec) buffer.commit(n);
+    co_return ec;
+}
+
+asio::awaitable<void> session(std::shared_ptr<HttpServer::Shared> shared, ConnectionSlots::Id id, tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
-    auto const id = shared->next_session++;
-    shared->sessions.emplace(id, &stream);
     struct Unregister {
         HttpServer::Shared& s;
-        std::uint64_t id;
-        ~Unregister() { s.sessions.erase(id); }
+        ConnectionSlots::Id id;
+        ~Unregister() {
+            s.streams.erase(id);
+            s.slots.release(id);
+        }
     } const unregister{*shared, id};
+    // Evicted or stopped before this coroutine first ran.
+    if (shared->closed || !shared->slots.holds(id)) co_return;
+    shared->streams.emplace(id, &stream);
 
-    beast::flat_buffer buffer;
+    auto buffer = make_request_buffer();
     for (;;) {
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(8 * 1024);
-        parser.body_limit(4 * 1024);
-        stream.expires_after(idle_timeout);
-        auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        if (read_ec || shared->closed) break;
-        auto res = shared->answer(parser.get());
+        if (buffer.size() == 0) {
+            shared->slots.set_idle(id, true);
+            auto const ec = co_await await_request(stream, buffer);
+            if (ec || shared->closed) break;
+            shared->slots.set_idle(id, false);
+        }
+        // One deadline for the whole request and its answer, not one per read.
+        stream.expires_after(RequestLimits::request_timeout);
+        ProbeRequestParser parser;
+        limit_request_parser(parser);
+        auto const read_ec = co_await read_request(stream, buffer, parser);
+        if (shared->closed) break;
+        if (read_ec) {
+            if (auto res = refusal(read_ec))
+                co_await http::async_write(stream, *res, asio::as_tuple(asio::use_awaitable));
+            break;
+        }
+        auto res = shared->answer(parser);
         auto [write_ec, write_n] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         if (write_ec || !res.keep_alive() || shared->closed) break;
     }
@@ -173,7 +245,17 @@ asio::awaitable<void> HttpServer::serve() {
             co_await pause.async_wait(asio::use_awaitable);
             continue;
         }
-        auto op = session(shared_, std::move(socket));
+        auto const admission = shared_->slots.admit();
+        if (admission.evicted) shared_->close(*admission.evicted);
+        if (!admission.admitted) {
+            // Every slot is busy with a request: refuse rather than queue (a kubelet probe retries).
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            log_debug("http", "connection refused: every slot is busy",
+                      {{"connections", std::to_string(shared_->slots.size())}});
+            continue;
+        }
+        auto op = session(shared_, *admission.admitted, std::move(socket));
         asio::co_spawn(executor, std::move(op), asio::detached);
     }
 }

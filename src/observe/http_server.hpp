@@ -3,6 +3,12 @@
 // It answers GET and HEAD on registered paths; handlers are synchronous and cheap (they read state
 // the loop keeps), so an answer also proves the loop is alive.
 //
+// Any pod that can reach the port is a client, so what a client controls is bounded
+// (observe/http_request_limits.hpp): the bytes of a request, one deadline per request, and the
+// number of connections (the oldest idle one is closed to make room for a new one; with none idle
+// the new one is refused). A request beyond a limit is answered 431, 413 or 400 and its
+// connection closed.
+//
 // Per-Operation Cancellation: serve() ends by throwing boost::system::system_error
 // (operation_aborted) when cancelled; open connections are closed at that point and no handler
 // runs afterwards.

@@ -1,4 +1,5 @@
 #include "observe/health.hpp"
+#include "observe/http_request_limits.hpp"
 #include "observe/http_server.hpp"
 #include "observe/metrics.hpp"
 #include "util/error.hpp"
@@ -9,6 +10,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/test/unit_test.hpp>
@@ -16,6 +18,10 @@
 #include <atomic>
 #include <future>
 #include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/time.h>
 
 using namespace gic;
 using namespace gic::observe;
@@ -72,6 +78,25 @@ struct Running {
         return ended.get_future().get();
     }
 };
+
+// Sends `bytes` on a fresh connection and returns everything the server answers until it closes
+// (reads bounded by a 10 s receive timeout and 64 KiB).
+std::string send_raw(tcp::endpoint ep, std::string const& bytes) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ep.port()));
+    timeval const timeout{10, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    asio::write(socket, asio::buffer(bytes));
+    std::string answer;
+    char chunk[4096];
+    boost::system::error_code ec;
+    while (!ec && answer.size() < 65536) {
+        auto const n = socket.read_some(asio::buffer(chunk), ec);
+        answer.append(chunk, n);
+    }
+    return answer;
+}
 
 bool aborted(std::exception_ptr e) {
     try {
@@ -187,6 +212,57 @@ BOOST_AUTO_TEST_CASE(cancellation_closes_idle_keep_alive_connections) {
     boost::system::error_code ec;
     idle.read_some(asio::buffer(&byte, 1), ec);
     BOOST_TEST(ec == asio::error::eof);
+}
+
+BOOST_AUTO_TEST_CASE(requests_beyond_the_limits_are_answered_4xx_and_closed) {
+    AgentMetrics metrics("0.1.0");
+    Running loop;
+    ObservabilityServer server(loop.io.get_executor(), ObservabilityOptions{"0", "127.0.0.1:0", {}, {}}, metrics);
+    loop.start(server);
+    auto const ep = *server.health_endpoint();
+    // Each sends exactly what the server reads before it gives up, so its answer is not lost to a reset.
+    std::string const head = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    // (A request line that never ends: Beast consumes complete lines of a header early.)
+    auto huge_header = std::string("GET /");
+    huge_header.resize(RequestLimits::buffer_bytes, 't');
+    auto const too_large = send_raw(ep, huge_header);
+    BOOST_TEST(too_large.starts_with("HTTP/1.1 431 "), too_large);
+    auto const chunked = head + "Transfer-Encoding: chunked\r\n\r\n";
+    auto endless_extension = chunked + "1;";
+    endless_extension.resize(chunked.size() + RequestLimits::buffer_bytes, 'x');
+    BOOST_TEST(send_raw(ep, endless_extension).starts_with("HTTP/1.1 413 "));
+    auto endless_trailer = chunked + "0\r\nX-Trailer: ";
+    endless_trailer.resize(chunked.size() + RequestLimits::buffer_bytes, 't');
+    BOOST_TEST(send_raw(ep, endless_trailer).starts_with("HTTP/1.1 413 "));
+    BOOST_TEST(send_raw(ep, head + "Content-Length: 100000\r\n\r\n").starts_with("HTTP/1.1 413 "));
+    BOOST_TEST(send_raw(ep, head + "Content-Length: x\r\n\r\n").starts_with("HTTP/1.1 400 "));
+    // A well-formed request on the same listener still gets its answer.
+    BOOST_TEST(send_raw(ep, head + "Connection: close\r\n\r\n").starts_with("HTTP/1.1 200 "));
+    BOOST_TEST(aborted(loop.finish()));
+}
+
+BOOST_AUTO_TEST_CASE(the_oldest_idle_connection_makes_room_for_a_new_one) {
+    AgentMetrics metrics("0.1.0");
+    Running loop;
+    ObservabilityServer server(loop.io.get_executor(), ObservabilityOptions{"0", "127.0.0.1:0", {}, {}}, metrics);
+    loop.start(server);
+    auto const ep = tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.health_endpoint()->port());
+    asio::io_context client_io;
+    std::vector<tcp::socket> idle;
+    for (std::size_t i = 0; i < RequestLimits::max_connections; ++i) {
+        idle.emplace_back(client_io);
+        idle.back().connect(ep);
+    }
+    // Every slot is taken by a connection that sent nothing: the probe still gets its answer.
+    BOOST_TEST(request(ep, http::verb::get, "/healthz").status == 200u);
+    char byte = 0;
+    boost::system::error_code ec;
+    idle.front().read_some(asio::buffer(&byte, 1), ec);  // closed to make room: returns at once
+    BOOST_TEST((ec == asio::error::eof || ec == asio::error::connection_reset), ec.message());
+    idle[1].non_blocking(true);
+    idle[1].read_some(asio::buffer(&byte, 1), ec);
+    BOOST_TEST((ec == asio::error::would_block), "the second oldest was closed too: " << ec.message());
+    BOOST_TEST(aborted(loop.finish()));
 }
 
 BOOST_AUTO_TEST_CASE(bind_errors_name_the_flag) {
