@@ -326,22 +326,23 @@ Error refusal(std::string const& path, std::string const& reason) {
 
 // Opens `path` as a directory without following a final symlink, creating it 0700 when missing.
 Result<OwnedFd> open_directory(std::string const& path) {
-    bool created = ::mkdir(path.c_str(), 0700) == 0;
+    // A trailing slash would make the kernel follow a final symlink despite O_NOFOLLOW.
+    auto name = path;
+    while (name.size() > 1 && name.back() == '/') name.pop_back();
+    bool created = ::mkdir(name.c_str(), 0700) == 0;
     if (!created && errno == ENOENT) {
         // Missing parents are created as mkdir -p would; only the last one must be private.
-        auto trimmed = path;
-        while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
         std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(trimmed).parent_path(), ec);
+        std::filesystem::create_directories(std::filesystem::path(name).parent_path(), ec);
         if (ec) return make_error("cannot create --output-dir " + path, ec.message());
-        created = ::mkdir(path.c_str(), 0700) == 0;
+        created = ::mkdir(name.c_str(), 0700) == 0;
     }
     if (!created && errno != EEXIST) return sys_error("cannot create --output-dir " + path, errno);
-    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    OwnedFd fd(::open(name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) {
         int const e = errno;
         struct stat st {};
-        if (e == ELOOP || (e == ENOTDIR && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)))
+        if (e == ELOOP || (e == ENOTDIR && ::lstat(name.c_str(), &st) == 0 && S_ISLNK(st.st_mode)))
             return refusal(path, "is a symbolic link");
         if (e == ENOTDIR) return make_error("--output-dir " + path + " is not a directory");
         return sys_error("cannot open --output-dir " + path, e);

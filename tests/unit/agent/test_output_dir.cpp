@@ -110,6 +110,10 @@ BOOST_AUTO_TEST_CASE(unsafe_directories_are_refused_naming_the_reason) {
     fs::create_symlink(tmp.file("real"), tmp.file("link"));
     BOOST_TEST(error_of(tmp.file("link")) ==
                "--output-dir " + tmp.file("link") + " is a symbolic link; refusing to write a private key there");
+    // A trailing slash must not make the link followed.
+    BOOST_TEST(error_of(tmp.file("link/")) ==
+               "--output-dir " + tmp.file("link/") + " is a symbolic link; refusing to write a private key there");
+    BOOST_TEST(entries(tmp.file("real")).empty());
     fs::create_directory(tmp.file("open"));
     ::chmod(tmp.file("open").c_str(), 0777);
     BOOST_TEST(error_of(tmp.file("open")) ==
