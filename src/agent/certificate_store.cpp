@@ -1,6 +1,5 @@
 #include "agent/certificate_store.hpp"
 
-#include "agent/output_dir.hpp"
 
 namespace gic::agent {
 
@@ -12,23 +11,32 @@ boost::asio::awaitable<Result<WriteOutcome>> SecretStore::write(KeyedChain const
     co_return co_await write_tls_secret(client_, target_, issued, context, &seen_);
 }
 
-boost::asio::awaitable<Result<std::optional<TlsMaterial>>> DirectoryStore::read() {
-    auto material = read_output_dir(directory_);
-    if (!material) co_return material.error();
-    if (material->chain_pem.empty() && material->key_pem.empty() && material->roots_pem.empty())
-        co_return std::optional<TlsMaterial>{};
-    co_return std::optional<TlsMaterial>(std::move(*material));
+namespace {
+
+OutputDirectory open_output_directory(std::string const& directory) {
+    auto opened = OutputDirectory::open(directory);
+    if (!opened) throw ConfigError(opened.error().message);
+    return std::move(*opened);
 }
 
+}  // namespace
+
+DirectoryStore::DirectoryStore(std::string const& directory) : directory_(open_output_directory(directory)) {}
+
+// The directory is local: its blocking syscalls are short and run on the loop (output_dir.hpp).
+boost::asio::awaitable<Result<std::optional<TlsMaterial>>> DirectoryStore::read() { co_return directory_.read(); }
+
 boost::asio::awaitable<Result<WriteOutcome>> DirectoryStore::write(KeyedChain const& issued, SecretWriteContext const& context) {
+    auto stored = directory_.read();
+    if (!stored) co_return stored.error();
+    bool const existed = *stored && !(*stored)->chain_pem.empty();
     // Files have no resourceVersion, but the rule is the same: never go back to an older certificate.
-    if (auto stored = read_output_dir(directory_); stored && !stored->chain_pem.empty()) {
-        if (auto parsed = parse_tls_material(*stored);
+    if (existed) {
+        if (auto parsed = parse_tls_material(**stored);
             parsed && stored_is_newer(*parsed, issued, context.spiffe_id, context.trusted_roots, std::chrono::system_clock::now()))
             co_return WriteOutcome::kept_newer;
     }
-    bool existed = !read_output_dir(directory_)->chain_pem.empty();
-    auto written = write_output_dir(directory_, issued.material());
+    auto written = directory_.write(issued.material(), std::chrono::system_clock::now());
     if (!written) co_return written.error();
     co_return existed ? WriteOutcome::updated : WriteOutcome::created;
 }

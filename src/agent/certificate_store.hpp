@@ -2,6 +2,7 @@
 // Where the certificate lives: the output Secret, or --output-dir. The Rotator and --once talk to
 // this interface only.
 
+#include "agent/output_dir.hpp"
 #include "agent/secret_writer.hpp"
 #include "agent/tls_material.hpp"
 #include "kube/client.hpp"
@@ -44,13 +45,15 @@ private:
 
 class DirectoryStore final : public CertificateStore {
 public:
-    explicit DirectoryStore(std::string directory) : directory_(std::move(directory)) {}
+    // Opens --output-dir and locks it for this object's life (see OutputDirectory::open). Throws
+    // gic::ConfigError (exit 2) when the directory is unsafe or another agent holds it.
+    explicit DirectoryStore(std::string const& directory);
     boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read() override;
     boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override;
-    std::string describe() const override { return "directory " + directory_; }
+    std::string describe() const override { return "directory " + directory_.path(); }
 
 private:
-    std::string directory_;
+    OutputDirectory directory_;
 };
 
 }  // namespace gic::agent

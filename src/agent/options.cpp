@@ -91,7 +91,8 @@ po::options_description describe_flags(Options& o, RawValues& raw) {
         ("once", po::value(&raw.once)->default_value(raw.once)->implicit_value("true"),
             "Issue one certificate, write it, print a summary and exit.")
         ("output-dir", po::value(&o.output_dir),
-            "Write tls.crt, tls.key and ca.crt to this directory instead of a Secret.")
+            "Write tls.crt, tls.key and ca.crt to this directory instead of a Secret (kubelet's ..data layout; "
+            "created 0700; refused if a symlink, another user's, or writable by others without the sticky bit).")
         ("metrics-bind-address", po::value(&o.metrics_bind_address)->default_value(o.metrics_bind_address),
             "Address of the Prometheus /metrics endpoint; \"0\" disables it.")
         ("health-probe-bind-address", po::value(&o.health_probe_bind_address)->default_value(o.health_probe_bind_address),

@@ -1,6 +1,7 @@
 #include "agent/token_claims.hpp"
 
 #include "util/base64.hpp"
+#include "util/time_bounds.hpp"
 
 #include <boost/json.hpp>
 
@@ -69,8 +70,8 @@ Result<TokenClaims> parse_token_claims(std::string_view jwt) {
                 if (a.is_string()) out.audiences.emplace_back(a.get_string());
     }
     if (auto it = claims.find("exp"); it != claims.end() && it->value().is_number()) {
-        auto seconds = it->value().to_number<double>();
-        out.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(seconds)));
+        // Any JSON number (1e20, -5, 1.5e9, 2^64-1): clamped, never cast out of range.
+        out.expires_at = util::time_from_unix_seconds(it->value().to_number<double>());
     }
     return out;
 }

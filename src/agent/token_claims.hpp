@@ -17,7 +17,7 @@ struct TokenClaims {
     std::string namespace_;
     std::string service_account;
     std::vector<std::string> audiences;
-    std::optional<std::chrono::system_clock::time_point> expires_at;
+    std::optional<std::chrono::system_clock::time_point> expires_at;  // `exp`, clamped (util/time_bounds.hpp)
     std::string pod_name;  // when the token is bound to a pod
 };
 

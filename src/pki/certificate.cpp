@@ -1,6 +1,7 @@
 #include "pki/certificate.hpp"
 
 #include "pki/openssl_error.hpp"
+#include "util/time_bounds.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <cctype>
+#include <cstdint>
 #include <ctime>
 #include <stdexcept>
 #include <utility>
@@ -42,14 +44,15 @@ std::string to_hex(unsigned char const* bytes, std::size_t length) {
     return out;
 }
 
-// ASN1_TIME is UTC; timegm (not mktime) keeps the local time zone out of it.
+// ASN1_TIME is UTC; timegm (not mktime) keeps the local time zone out of it. Clamped (see
+// util/time_bounds.hpp): GeneralizedTime reaches year 9999, past what system_clock can hold.
 std::chrono::system_clock::time_point to_time_point(ASN1_TIME const* time) {
     std::tm tm{};
     if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) {
         detail::clear_openssl_errors();
         return {};
     }
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    return util::time_from_unix_seconds(std::int64_t{timegm(&tm)});
 }
 
 std::string name_rfc2253(X509_NAME const* name) {

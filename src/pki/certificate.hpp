@@ -29,6 +29,8 @@ public:
     std::vector<std::string> dns_sans() const;
     // IP address SANs in text form ("127.0.0.1", "::1").
     std::vector<std::string> ip_sans() const;
+    // Clamped into [util::earliest_time, util::latest_time], so that 99991231235959Z ("no
+    // well-defined expiration") reads as a far but representable time.
     std::chrono::system_clock::time_point not_before() const;
     std::chrono::system_clock::time_point not_after() const;
     // Lower-case hex without separators, as `openssl x509 -serial` prints it (but lower case).

@@ -1,6 +1,7 @@
 #include "agent/token_claims.hpp"
 
 #include "util/base64.hpp"
+#include "util/time_bounds.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -29,6 +30,29 @@ BOOST_AUTO_TEST_CASE(projected_token) {
     BOOST_TEST(claims->audiences.size() == 1u);
     BOOST_TEST(claims->audiences[0] == "istio-ca");
     BOOST_TEST(std::chrono::system_clock::to_time_t(*claims->expires_at) == 1800000000);
+}
+
+BOOST_AUTO_TEST_CASE(far_away_and_odd_expiry_values_are_clamped) {
+    using gic::util::earliest_time;
+    using gic::util::latest_time;
+    using Clock = std::chrono::system_clock;
+    auto expiry = [](std::string const& exp) {
+        auto claims = parse_token_claims(jwt_with_payload(R"({"sub":"system:serviceaccount:ns:sa","exp":)" + exp + "}"));
+        BOOST_REQUIRE(claims.has_value());
+        BOOST_REQUIRE(claims->expires_at.has_value());
+        return *claims->expires_at;
+    };
+    // Unclamped, 1e20 seconds is undefined behaviour as an integer and overflows nanoseconds.
+    BOOST_TEST((expiry("1e20") == Clock::time_point(latest_time)));
+    BOOST_TEST((expiry("18446744073709551615") == Clock::time_point(latest_time)));
+    BOOST_TEST((expiry("253402300799") == Clock::time_point(latest_time)));  // 9999-12-31T23:59:59Z
+    BOOST_TEST((expiry("-1e20") == Clock::time_point(earliest_time)));
+    BOOST_TEST((expiry("-5") == Clock::time_point(earliest_time)));
+    BOOST_TEST((expiry("-9223372036854775808") == Clock::time_point(earliest_time)));
+    BOOST_TEST(Clock::to_time_t(expiry("1800000000.75")) == 1800000000);
+    BOOST_TEST(Clock::to_time_t(expiry("1.8e9")) == 1800000000);
+    // A remaining life computed from a clamped expiry does not overflow.
+    BOOST_TEST((expiry("1e20") - Clock::now() > std::chrono::hours(24 * 365 * 100)));
 }
 
 BOOST_AUTO_TEST_CASE(subject_only_and_legacy_tokens) {

@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include "util/time_bounds.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <openssl/evp.h>
@@ -159,6 +161,23 @@ BOOST_AUTO_TEST_CASE(validity_times_are_utc_whatever_the_local_zone) {
     auto const cert = with_validity(h.root, not_before, not_after);
     BOOST_TEST(Clock::to_time_t(cert.not_before()) == not_before);
     BOOST_TEST(Clock::to_time_t(cert.not_after()) == not_after);
+}
+
+BOOST_AUTO_TEST_CASE(validity_past_2262_is_clamped_not_overflowed) {
+    Hierarchy const h;
+    // RFC 5280 4.1.2.5: 99991231235959Z means "no well-defined expiration". Nanosecond
+    // system_clock ends in 2262; unclamped, the conversion overflows into the distant past.
+    auto cert = leaf_with_uris(h.root, h.root.key(), {std::string(workload_id)});
+    X509Ptr copy(X509_dup(cert.get()));
+    BOOST_REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notBefore(copy.get()), "19500101000000Z") == 1);
+    BOOST_REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notAfter(copy.get()), "99991231235959Z") == 1);
+    X509_sign(copy.get(), h.root.key().get(), EVP_sha256());
+    auto const forever = Certificate::adopt(std::move(copy));
+    BOOST_TEST((forever.not_after() == Clock::time_point(gic::util::latest_time)));
+    BOOST_TEST((forever.not_before() == Clock::time_point(gic::util::earliest_time)));
+    BOOST_TEST((forever.not_after() > Clock::now()));
+    // The two can be subtracted (life, half life) without overflow.
+    BOOST_TEST((forever.not_after() - forever.not_before() > std::chrono::hours(24 * 365 * 200)));
 }
 
 BOOST_AUTO_TEST_CASE(copies_share_the_certificate) {
