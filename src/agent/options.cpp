@@ -25,6 +25,8 @@ struct RawValues {
     std::string retry_period = "2s";
     std::string log_format = "text";
     std::string ca_call_timeout = "30s";
+    std::string exec_plugin_timeout = "30s";
+    std::string insecure_bootstrap = "false";
 };
 
 po::options_description describe_flags(Options& o, RawValues& raw) {
@@ -91,7 +93,14 @@ po::options_description describe_flags(Options& o, RawValues& raw) {
         ("log-format", po::value(&raw.log_format)->default_value(raw.log_format),
             "text or json.")
         ("ca-call-timeout", po::value(&raw.ca_call_timeout)->default_value(raw.ca_call_timeout),
-            "Deadline of one CreateCertificate call.");
+            "Deadline of one CreateCertificate call.")
+        ("exec-plugin-timeout", po::value(&raw.exec_plugin_timeout)->default_value(raw.exec_plugin_timeout),
+            "Deadline of one run of a kubeconfig exec credential plugin; past it the plugin is killed.")
+        ("insecure-allow-bootstrap-over-unverified-api",
+            po::value(&raw.insecure_bootstrap)->default_value(raw.insecure_bootstrap)->implicit_value("true"),
+            "With insecure-skip-tls-verify in the kubeconfig, still read the Istio root from the API and mint "
+            "the Istio token with TokenRequest (an impostor API server could then hand out its own mesh root and "
+            "capture the token). Without it, mount both (--root-cert-path, --istio-token-path).");
     // clang-format on
     return d;
 }
@@ -141,6 +150,9 @@ void convert_and_validate(Options& o, RawValues const& raw) {
     if (o.renew_deadline.count() <= 1.2 * double(o.retry_period.count()))
         throw ConfigError("--renew-deadline must be greater than 1.2 x --retry-period");
     o.ca_call_timeout = parse_duration_flag<std::chrono::milliseconds>("ca-call-timeout", raw.ca_call_timeout);
+    o.exec_plugin_timeout = parse_duration_flag<std::chrono::milliseconds>("exec-plugin-timeout", raw.exec_plugin_timeout);
+    o.insecure_allow_bootstrap_over_unverified_api =
+        parse_bool_flag("insecure-allow-bootstrap-over-unverified-api", raw.insecure_bootstrap);
 
     if (raw.log_format == "text") o.log_format = LogFormat::text;
     else if (raw.log_format == "json") o.log_format = LogFormat::json;
