@@ -294,9 +294,17 @@ asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
         kill_group(pid);
         out_stream.close();
         err_stream.close();
-        if (!co_await reap(exit_watch, pid, kill_grace)) {
+        std::optional<int> status;
+        std::exception_ptr cancelled;  // while waiting for the killed child: still reap it
+        try {
+            status = co_await reap(exit_watch, pid, kill_grace);
+        } catch (...) {
+            cancelled = std::current_exception();
+        }
+        if (!status) {
             asio::co_spawn(executor, reap_in_background(std::move(exit_watch), pid, spec.command), asio::detached);
         }
+        if (cancelled) std::rethrow_exception(cancelled);
         co_return outcome;
     }
     auto const status = collect_status(pid);
