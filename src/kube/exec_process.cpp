@@ -224,14 +224,23 @@ std::vector<std::pair<std::string, std::string>> current_environment() {
     return out;
 }
 
-asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
-    auto executor = co_await asio::this_coro::executor;
+namespace {
 
+// A started child: its pid, the read ends of its stdout and stderr, and a pidfd for its exit.
+struct Child {
+    pid_t pid = 0;
+    Fd out;
+    Fd err;
+    Fd exit;
+};
+
+// Starts the program (plain, no waiting: posix_spawnp returns once it has exec'd or failed).
+SpawnResult<Child> spawn_child(ProcessSpec const& spec) {
     int out_pipe[2];
     int err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return SpawnError{errno, system_failure("creating a pipe", errno)};
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return SpawnError{errno, system_failure("creating a pipe", errno)};
     Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) co_return SpawnError{errno, system_failure("creating a pipe", errno)};
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return SpawnError{errno, system_failure("creating a pipe", errno)};
     Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
 
     std::vector<std::string> argv_text{spec.command};
@@ -246,15 +255,11 @@ asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
     envp.push_back(nullptr);
 
     pid_t pid = 0;
-    {
-        SpawnSetup setup;
-        prepare_child(setup, out_write.get(), err_write.get());
-        int const spawned = ::posix_spawnp(&pid, spec.command.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
-        if (spawned != 0) co_return SpawnError{spawned, system_failure("starting " + spec.command, spawned)};
-    }
-    // Our copies of the write ends must go, or the reads would never see EOF.
-    out_write.reset();
-    err_write.reset();
+    SpawnSetup setup;
+    prepare_child(setup, out_write.get(), err_write.get());
+    int const spawned = ::posix_spawnp(&pid, spec.command.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+    if (spawned != 0) return SpawnError{spawned, system_failure("starting " + spec.command, spawned)};
+    // out_write and err_write close on return: with our copies open the reads would never see EOF.
 
     Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (pidfd.get() < 0) {
@@ -265,12 +270,25 @@ asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
         int status = 0;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-        co_return SpawnError{err, system_failure("watching " + spec.command + " (pidfd_open)", err)};
+        return SpawnError{err, system_failure("watching " + spec.command + " (pidfd_open)", err)};
     }
+    return Child{pid, std::move(out_read), std::move(err_read), std::move(pidfd)};
+}
 
-    stream_descriptor out_stream(executor, out_read.release());
-    stream_descriptor err_stream(executor, err_read.release());
-    stream_descriptor exit_watch(executor, pidfd.release());
+}  // namespace
+
+asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
+    auto executor = co_await asio::this_coro::executor;
+    auto child = spawn_child(spec);
+    if (!child) co_return child.error();
+    pid_t const pid = child->pid;
+    stream_descriptor out_stream(executor, child->out.release());
+    stream_descriptor err_stream(executor, child->err.release());
+    stream_descriptor exit_watch(executor, child->exit.release());
+    auto reap_later = [&] {
+        asio::co_spawn(executor, reap_in_background(std::move(exit_watch), pid, spec.command), asio::detached);
+    };
+
     asio::steady_timer deadline(executor, spec.limits.timeout);
     ProcessOutcome outcome;
     std::optional<ProcessEnd> stop;
@@ -286,7 +304,7 @@ asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
     if (!stop || (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
         // Cancelled: kill now, reap in the background, let the cancellation go on.
         kill_group(pid);
-        asio::co_spawn(executor, reap_in_background(std::move(exit_watch), pid, spec.command), asio::detached);
+        reap_later();
         throw boost::system::system_error(asio::error::operation_aborted);
     }
     outcome.end = *stop;
@@ -301,15 +319,14 @@ asio::awaitable<SpawnResult<ProcessOutcome>> run_process(ProcessSpec spec) {
         } catch (...) {
             cancelled = std::current_exception();
         }
-        if (!status) {
-            asio::co_spawn(executor, reap_in_background(std::move(exit_watch), pid, spec.command), asio::detached);
-        }
+        if (!status) reap_later();
         if (cancelled) std::rethrow_exception(cancelled);
         co_return outcome;
     }
     auto const status = collect_status(pid);
     if (!status) {
         kill_group(pid);
+        reap_later();
         co_return SpawnError{ECHILD, make_error("collecting the exit status of " + spec.command)};
     }
     if (WIFSIGNALED(*status)) {
