@@ -28,24 +28,26 @@ using std::chrono::system_clock;
 
 namespace {
 
-template <class T>
-T run(asio::awaitable<T> work) {
-    asio::io_context io;
-    std::optional<T> out;
-    asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-        if (e) std::rethrow_exception(e);
-        out.emplace(std::move(value));
-    });
-    io.run();
-    return std::move(*out);
-}
-
 std::string credential(std::string const& status, std::string const& api = exec_api_v1) {
     return R"({"apiVersion":")" + api + R"(","kind":"ExecCredential","status":)" + status + "}";
 }
 
 struct Fixture {
+    // One io_context for the whole test: it outlives the providers, whose mutex is a channel of it.
+    asio::io_context io;
     TempDir dir{"gic-exec"};
+
+    template <class T>
+    T run(asio::awaitable<T> work) {
+        std::optional<T> out;
+        asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
+            if (e) std::rethrow_exception(e);
+            out.emplace(std::move(value));
+        });
+        io.restart();
+        io.run();
+        return std::move(*out);
+    }
     system_clock::time_point now = system_clock::now();
 
     // A plugin script; `body` is POSIX sh.
