@@ -42,7 +42,7 @@ Result<MintedToken> parse_token_request_response(boost::json::object const& resp
 system_clock::time_point refresh_time(system_clock::time_point minted_at, system_clock::time_point expires_at) {
     auto const life = expires_at - minted_at;
     if (life <= system_clock::duration::zero()) return minted_at;
-    return minted_at + life * 8 / 10;
+    return minted_at + life / 10 * 8;  // divided first: a far expiry (up to year 2262) must not overflow
 }
 
 MintedTokenSource::MintedTokenSource(kube::Client& client, MintRequest request, Clock clock)

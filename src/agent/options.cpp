@@ -34,6 +34,8 @@ struct RawValues {
     std::string retry_period = "2s";
     std::string log_format = "text";
     std::string ca_call_timeout = "30s";
+    std::string exec_plugin_timeout = "30s";
+    std::string insecure_bootstrap = "false";
 };
 
 po::options_description describe_flags(Options& o, RawValues& raw) {
@@ -102,7 +104,14 @@ po::options_description describe_flags(Options& o, RawValues& raw) {
         ("log-format", po::value(&raw.log_format)->default_value(raw.log_format),
             "text or json.")
         ("ca-call-timeout", po::value(&raw.ca_call_timeout)->default_value(raw.ca_call_timeout),
-            "Deadline of one CreateCertificate call.");
+            "Deadline of one CreateCertificate call.")
+        ("exec-plugin-timeout", po::value(&raw.exec_plugin_timeout)->default_value(raw.exec_plugin_timeout),
+            "Deadline of one run of a kubeconfig exec credential plugin; past it the plugin is killed.")
+        ("insecure-allow-bootstrap-over-unverified-api",
+            po::value(&raw.insecure_bootstrap)->default_value(raw.insecure_bootstrap)->implicit_value("true"),
+            "With insecure-skip-tls-verify in the kubeconfig, still read the Istio root from the API and mint "
+            "the Istio token with TokenRequest (an impostor API server could then hand out its own mesh root and "
+            "capture the token). Without it, mount both (--root-cert-path, --istio-token-path).");
     // clang-format on
     return d;
 }
@@ -183,6 +192,9 @@ void convert_and_validate(Options& o, RawValues const& raw) {
     if (auto timings = election::validate_timings(o.lease_duration, o.renew_deadline, o.retry_period); !timings)
         throw ConfigError(timings.error().message);
     o.ca_call_timeout = parse_duration_flag<std::chrono::milliseconds>("ca-call-timeout", raw.ca_call_timeout);
+    o.exec_plugin_timeout = parse_duration_flag<std::chrono::milliseconds>("exec-plugin-timeout", raw.exec_plugin_timeout);
+    o.insecure_allow_bootstrap_over_unverified_api =
+        parse_bool_flag("insecure-allow-bootstrap-over-unverified-api", raw.insecure_bootstrap);
 
     if (raw.log_format == "text") o.log_format = LogFormat::text;
     else if (raw.log_format == "json") o.log_format = LogFormat::json;

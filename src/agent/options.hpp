@@ -48,6 +48,10 @@ struct Options {
     std::string log_level = "info";
     LogFormat log_format = LogFormat::text;
     std::chrono::milliseconds ca_call_timeout{30'000};
+    std::chrono::milliseconds exec_plugin_timeout{30'000};  // one run of a kubeconfig exec plugin
+    // Learn the mesh root (ConfigMap) or mint the mesh token (TokenRequest) over an API connection
+    // whose certificate is not verified (kubeconfig insecure-skip-tls-verify).
+    bool insecure_allow_bootstrap_over_unverified_api = false;
 };
 
 // What the command line asked for besides running.

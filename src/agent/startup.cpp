@@ -3,6 +3,7 @@
 #include "agent/token_claims.hpp"
 #include "election/elector_config.hpp"
 #include "util/name_rules.hpp"
+#include "observe/log.hpp"
 
 #include <unistd.h>
 
@@ -69,6 +70,33 @@ Result<kube::RestConfig> select_kube_config(Options const& options) {
     }
     return make_error("no Kubernetes configuration: not in a cluster (KUBERNETES_SERVICE_HOST is unset), no --kubeconfig, "
                       "no KUBECONFIG and no ~/.kube/config");
+}
+
+Result<void> check_bootstrap_trust(kube::RestConfig const& config, IdentityPlan const& plan, bool root_mounted,
+                                   Options const& options) {
+    if (!config.insecure_skip_tls_verify || !config.ca_pem.empty()) return {};
+    if (!plan.mint_token && root_mounted) return {};
+    std::string over_api;
+    if (!root_mounted) {
+        over_api = "the Istio root would be read from ConfigMap " + plan.target.namespace_ + "/istio-ca-root-cert";
+    }
+    if (plan.mint_token) {
+        over_api += std::string(over_api.empty() ? "an Istio token would be" : " and an Istio token") +
+                    " minted with TokenRequest";
+    }
+    if (options.insecure_allow_bootstrap_over_unverified_api) {
+        observe::log_warning("agent",
+                             "INSECURE: " + over_api + " over an API connection whose certificate is not verified "
+                             "(--insecure-allow-bootstrap-over-unverified-api)",
+                             {{"origin", config.origin}});
+        return {};
+    }
+    return make_error(config.origin,
+                      "insecure-skip-tls-verify is set, so the API server is not verified, yet " + over_api +
+                          " over that connection: a man-in-the-middle could hand out its own mesh root and capture "
+                          "the minted mesh credential. Set certificate-authority in the kubeconfig, or mount the root "
+                          "(--root-cert-path) and the token (--istio-token-path), or accept the risk with "
+                          "--insecure-allow-bootstrap-over-unverified-api");
 }
 
 std::string replica_name() {

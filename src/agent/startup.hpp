@@ -32,6 +32,14 @@ Result<IdentityPlan> plan_identity(Options const& options, std::optional<std::st
 // here (kube::complete_credentials does that, asynchronously).
 Result<kube::RestConfig> select_kube_config(Options const& options);
 
+// Refuses to bootstrap mesh trust over an API connection that verifies nothing: with
+// insecure-skip-tls-verify, reading the root from ConfigMap istio-ca-root-cert (no file at
+// `root_mounted`) or minting the Istio token (plan.mint_token) would let a man-in-the-middle hand
+// out its own mesh root and capture the minted mesh credential. Allowed (with a warning) by
+// --insecure-allow-bootstrap-over-unverified-api. The error names the risk and that flag.
+Result<void> check_bootstrap_trust(kube::RestConfig const& config, IdentityPlan const& plan, bool root_mounted,
+                                   Options const& options);
+
 // POD_NAME, else the host name: recorded as the writer of the Secret.
 std::string replica_name();
 

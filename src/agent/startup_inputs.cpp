@@ -1,6 +1,7 @@
 #include "agent/startup_inputs.hpp"
 
 #include "agent/startup.hpp"
+#include "kube/exec_credential.hpp"
 #include "observe/log.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -68,8 +69,15 @@ boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& opti
     if (plan.mint_token || !root_mounted || options.output_dir.empty()) {
         auto config = select_kube_config(options);
         if (!config) throw ConfigError(api_purpose(plan, root_mounted, options) + "; " + config.error().message);
+        // Before any credential is sent: no mesh trust learned over an unverified connection.
+        or_config_error(check_bootstrap_trust(*config, plan, root_mounted, options));
+        auto const exec = std::dynamic_pointer_cast<kube::ExecCredentialProvider>(config->credential_provider);
+        if (exec) exec->set_limits(kube::ProcessLimits{options.exec_plugin_timeout});
         // An exec plugin runs here, asynchronously; its failure names the command and its stderr.
         auto completed = co_await kube::complete_credentials(*config);
+        // A plugin that timed out may work next time (a runtime failure, exit 1); any other
+        // failure means the plugin or its configuration is wrong (exit 2).
+        if (!completed && exec && exec->last_failure_transient()) throw std::runtime_error(completed.error().message);
         or_config_error(completed);
         in.kube_config = *config;
         try {

@@ -116,9 +116,12 @@ Result<Credentials> parse_exec_credential(std::string const& text, std::string c
             return wrap_error("status.clientKeyData", checked.error());
         }
     }
-    if (std::string const expiry = string_field(status, "expirationTimestamp"); !expiry.empty()) {
-        auto parsed = util::parse_rfc3339(expiry);
-        if (!parsed) return make_error("status.expirationTimestamp \"" + expiry + "\" is not an RFC 3339 time");
+    if (auto const* expiry = status.if_contains("expirationTimestamp"); expiry && !expiry->is_null()) {
+        if (!expiry->is_string()) return make_error("status.expirationTimestamp is not a string (an RFC 3339 time)");
+        std::string const text(expiry->as_string());
+        // Saturates past 2262, so 9999-12-31T23:59:59Z means "as late as can be", never an overflow.
+        auto parsed = util::parse_rfc3339(text);
+        if (!parsed) return make_error("status.expirationTimestamp \"" + one_line(text) + "\" is not an RFC 3339 time");
         creds.expires_at = *parsed;
     }
     return creds;
@@ -138,17 +141,21 @@ bool ExecCredentialProvider::cached_usable() const {
 boost::asio::awaitable<Result<Credentials>> ExecCredentialProvider::get() {
     if (cached_usable()) co_return *cached_;
     if (!mutex_) mutex_.emplace(co_await boost::asio::this_coro::executor);
+    int const runs_before = runs_;
     auto guard = co_await mutex_->lock();
-    // Another caller may have run the plugin while we waited.
+    // Another caller may have run the plugin while we waited: share what it got.
     if (cached_usable()) co_return *cached_;
+    if (runs_ != runs_before && last_error_) co_return *last_error_;
     co_return co_await run_plugin();
 }
 
 boost::asio::awaitable<Result<Credentials>> ExecCredentialProvider::refresh_after_unauthorized(Credentials const& used) {
     Credentials const rejected = used;  // the caller's object may not outlive a suspension
     if (!mutex_) mutex_.emplace(co_await boost::asio::this_coro::executor);
+    int const runs_before = runs_;
     auto guard = co_await mutex_->lock();
     if (cached_usable() && !(*cached_ == rejected)) co_return *cached_;  // already rotated
+    if (runs_ != runs_before && last_error_) co_return *last_error_;
     cached_.reset();
     co_return co_await run_plugin();
 }
@@ -172,9 +179,24 @@ boost::asio::awaitable<Result<Credentials>> ExecCredentialProvider::run_plugin()
     if (exec_.provide_cluster_info) cluster = cluster_;
     set_env("KUBERNETES_EXEC_INFO", exec_info_json(exec_, cluster));
 
+    spec.limits = limits_;
+
     ++runs_;
+    last_error_.reset();  // a cancelled run leaves none: queued callers then run the plugin themselves
     observe::log_debug("kube", "running exec credential plugin", {{"command", exec_.command}, {"origin", origin_}});
-    auto outcome = co_await run_process(std::move(spec));
+    auto const outcome = co_await run_process(std::move(spec));
+    auto result = finish_run(outcome);
+    last_failure_transient_ = outcome && outcome->end == ProcessEnd::timed_out;
+    if (result) {
+        cached_ = *result;
+        last_error_.reset();
+    } else {
+        last_error_ = result.error();
+    }
+    co_return result;
+}
+
+Result<Credentials> ExecCredentialProvider::finish_run(SpawnResult<ProcessOutcome> const& outcome) {
     if (!outcome) {
         auto const& failure = outcome.error();
         if (failure.errno_value == ENOENT) {
@@ -182,20 +204,19 @@ boost::asio::awaitable<Result<Credentials>> ExecCredentialProvider::run_plugin()
                                       ? "executable \"" + exec_.command + "\" not found in PATH"
                                       : "executable " + exec_.command + " not found";
             if (!exec_.install_hint.empty()) message += "; " + one_line(exec_.install_hint);
-            co_return make_error(describe(), message);
+            return make_error(describe(), message);
         }
-        co_return wrap_error(describe(), failure.error);
+        return wrap_error(describe(), failure.error);
     }
-    if (outcome->exit_code != 0) {
-        std::string const how = outcome->signal != 0 ? "was killed by signal " + std::to_string(outcome->signal)
-                                                     : "exited with code " + std::to_string(outcome->exit_code);
+    if (outcome->end != ProcessEnd::exited || outcome->exit_code != 0) {
+        std::string how = describe_process_end(*outcome, limits_);
+        if (outcome->end == ProcessEnd::timed_out) how += " (--exec-plugin-timeout)";
         std::string const err = one_line(outcome->err);
-        co_return make_error(describe(), how + (err.empty() ? std::string(" (no stderr)") : "; stderr: " + err));
+        return make_error(describe(), how + (err.empty() ? std::string(" (no stderr)") : "; stderr: " + err));
     }
     auto creds = parse_exec_credential(outcome->out, exec_.api_version);
-    if (!creds) co_return wrap_error(describe(), creds.error());
-    cached_ = *creds;
-    co_return *creds;
+    if (!creds) return wrap_error(describe(), creds.error());
+    return creds;
 }
 
 }  // namespace gic::kube

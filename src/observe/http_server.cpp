@@ -3,6 +3,7 @@
 #include "observe/connection_slots.hpp"
 #include "observe/http_request_limits.hpp"
 #include "observe/log.hpp"
+#include "util/close_on_exec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -206,6 +207,7 @@ HttpServer::HttpServer(asio::any_io_executor executor, std::string_view address,
         auto acceptor = std::make_unique<tcp::acceptor>(executor);
         boost::system::error_code ec;
         acceptor->open(ep.protocol(), ec);
+        if (!ec) util::set_close_on_exec(acceptor->native_handle());
         if (!ec && ep.protocol() == tcp::v6() && ep.address().is_unspecified())
             acceptor->set_option(asio::ip::v6_only(false), ec);  // ":port" serves IPv4 too
         if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -255,6 +257,7 @@ asio::awaitable<void> HttpServer::serve() {
                       {{"connections", std::to_string(shared_->slots.size())}});
             continue;
         }
+        util::set_close_on_exec(socket.native_handle());
         auto op = session(shared_, *admission.admitted, std::move(socket));
         asio::co_spawn(executor, std::move(op), asio::detached);
     }

@@ -66,9 +66,15 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
         return std::nullopt;
     }
     if (i != s.size()) return std::nullopt;
-    std::time_t secs = timegm(&tm);
-    auto tp = std::chrono::system_clock::from_time_t(secs) - std::chrono::seconds(offset_seconds);
-    return tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
+    // Seconds since the epoch in 64 bits, then saturated to what system_clock holds (nanoseconds:
+    // years 1678 to 2262), so that "9999-12-31T23:59:59Z" never overflows.
+    long long const secs = static_cast<long long>(timegm(&tm)) - offset_seconds;
+    using Clock = std::chrono::system_clock;
+    constexpr auto max_secs = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+    constexpr auto min_secs = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::min()).count() + 1;
+    if (secs > max_secs) return Clock::time_point::max();
+    if (secs < min_secs) return Clock::time_point::min();
+    return Clock::time_point(std::chrono::seconds(secs)) + std::chrono::duration_cast<Clock::duration>(fraction);
 }
 
 }  // namespace gic::util

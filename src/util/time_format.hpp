@@ -11,7 +11,8 @@ namespace gic::util {
 
 std::string format_rfc3339(std::chrono::system_clock::time_point t);        // 2026-11-29T15:46:26Z
 std::string format_rfc3339_micro(std::chrono::system_clock::time_point t);  // 2026-11-29T15:46:26.123456Z
-// Accepts "Z" or a numeric offset and any number of fraction digits.
+// Accepts "Z" or a numeric offset and any number of fraction digits. Times past what
+// system_clock holds (after 2262, before 1678) saturate to its max() or min().
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace gic::util

@@ -28,24 +28,26 @@ using std::chrono::system_clock;
 
 namespace {
 
-template <class T>
-T run(asio::awaitable<T> work) {
-    asio::io_context io;
-    std::optional<T> out;
-    asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-        if (e) std::rethrow_exception(e);
-        out.emplace(std::move(value));
-    });
-    io.run();
-    return std::move(*out);
-}
-
 std::string credential(std::string const& status, std::string const& api = exec_api_v1) {
     return R"({"apiVersion":")" + api + R"(","kind":"ExecCredential","status":)" + status + "}";
 }
 
 struct Fixture {
+    // One io_context for the whole test: it outlives the providers, whose mutex is a channel of it.
+    asio::io_context io;
     TempDir dir{"gic-exec"};
+
+    template <class T>
+    T run(asio::awaitable<T> work) {
+        std::optional<T> out;
+        asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
+            if (e) std::rethrow_exception(e);
+            out.emplace(std::move(value));
+        });
+        io.restart();
+        io.run();
+        return std::move(*out);
+    }
     system_clock::time_point now = system_clock::now();
 
     // A plugin script; `body` is POSIX sh.
@@ -218,6 +220,8 @@ BOOST_AUTO_TEST_CASE(parse_errors) {
          "output has only one of status.clientCertificateData and status.clientKeyData (both or neither)"},
         {credential(R"({"token":"t","expirationTimestamp":"tomorrow"})"),
          "status.expirationTimestamp \"tomorrow\" is not an RFC 3339 time"},
+        {credential(R"({"token":"t","expirationTimestamp":1767225600})"),
+         "status.expirationTimestamp is not a string (an RFC 3339 time)"},
     };
     for (auto const& c : cases) {
         BOOST_TEST_CONTEXT(c.output) {
@@ -226,6 +230,82 @@ BOOST_AUTO_TEST_CASE(parse_errors) {
             BOOST_TEST(parsed.error().message == c.message);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(an_expiry_past_what_time_point_holds_saturates) {
+    for (char const* far : {"9999-12-31T23:59:59Z", "2300-01-01T00:00:00.5Z"}) {
+        BOOST_TEST_CONTEXT(far) {
+            auto const parsed =
+                parse_exec_credential(credential(R"({"token":"t","expirationTimestamp":")" + std::string(far) + "\"}"),
+                                      exec_api_v1);
+            BOOST_REQUIRE(parsed.has_value());
+            BOOST_TEST((parsed->expires_at == system_clock::time_point::max()));
+        }
+    }
+    // Cached, not re-run, however far the clock moves.
+    auto p = provider(exec(script("plugin", "echo '" +
+                                                credential(R"({"token":"t","expirationTimestamp":"9999-12-31T23:59:59Z"})") +
+                                                "'\n")));
+    BOOST_TEST(run(p->get()).value().bearer_token == "t");
+    now += std::chrono::hours(24 * 365 * 200);
+    BOOST_TEST(run(p->get()).value().bearer_token == "t");
+    BOOST_TEST(p->runs() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_expiry_names_the_plugin) {
+    auto const command =
+        script("plugin", "echo '" + credential(R"({"token":"t","expirationTimestamp":"2026-13-99Tnoon"})") + "'\n");
+    auto const result = run(provider(exec(command))->get());
+    BOOST_REQUIRE(result.has_error());
+    BOOST_TEST(result.error().message == "exec plugin " + command +
+                                             " (kubeconfig /k, user \"u\"): status.expirationTimestamp \"2026-13-99Tnoon\" "
+                                             "is not an RFC 3339 time");
+}
+
+BOOST_AUTO_TEST_CASE(a_hanging_plugin_times_out_naming_the_plugin_and_the_flag) {
+    auto const command = script("plugin", "echo 'opening a browser to log in' >&2\nexec sleep 1000\n");
+    auto p = provider(exec(command));
+    p->set_limits({std::chrono::milliseconds(300)});
+    auto const started = std::chrono::steady_clock::now();
+    auto const result = run(p->get());
+    BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(5)));
+    BOOST_REQUIRE(result.has_error());
+    BOOST_TEST(result.error().message == "exec plugin " + command +
+                                             " (kubeconfig /k, user \"u\"): timed out after 300ms and was killed "
+                                             "(--exec-plugin-timeout); stderr: opening a browser to log in");
+    BOOST_TEST(p->last_failure_transient());
+}
+
+BOOST_AUTO_TEST_CASE(a_flooding_plugin_is_cut_off_naming_the_plugin) {
+    auto const command = script("plugin", "exec cat /dev/zero\n");
+    auto p = provider(exec(command));
+    auto const result = run(p->get());
+    BOOST_REQUIRE(result.has_error());
+    BOOST_TEST(result.error().message ==
+               "exec plugin " + command + " (kubeconfig /k, user \"u\"): wrote more than 1 MiB to stdout and was killed "
+                                          "(no stderr)");
+    BOOST_TEST(!p->last_failure_transient());
+}
+
+BOOST_AUTO_TEST_CASE(callers_queued_behind_a_failed_run_share_its_error) {
+    using namespace asio::experimental::awaitable_operators;
+    // Counts its runs, then hangs until killed at the deadline.
+    auto const command = script("plugin", "echo run >> " + dir.file("runs") + "\nexec sleep 1000\n");
+    auto p = provider(exec(command));
+    p->set_limits({std::chrono::milliseconds(300)});
+    auto const started = std::chrono::steady_clock::now();
+    auto three = [p]() -> asio::awaitable<bool> {
+        Credentials const rejected;  // named: g++ 12 destroys a temporary coroutine argument twice
+        auto [a, b, c] = co_await (p->get() && p->get() && p->refresh_after_unauthorized(rejected));
+        bool const shared = a.has_error() && b.has_error() && c.has_error() && a.error().message == b.error().message &&
+                            b.error().message == c.error().message;
+        // A later caller tries again.
+        auto const later = co_await p->get();
+        co_return shared && later.has_error() && p->runs() == 2;
+    };
+    BOOST_TEST(run(three()));
+    BOOST_TEST(read_file(dir.file("runs")) == "run\nrun\n");
+    BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(3)));
 }
 
 BOOST_AUTO_TEST_CASE(config_validation) {
