@@ -1,0 +1,215 @@
+"""The side-by-side benchmark behind scripts/bench.sh (see there). Python standard library only.
+
+Starts both emulators on loopback, then in interleaved rounds (so the machine's load hits every
+contender alike) measures wall time and peak RSS of each one-shot command, then the resident and
+anonymous memory and the CPU time of each long-running watcher over an idle window. Writes
+results.md (Markdown tables), results.dat and a gnuplot script into OUT_DIR. Asserts nothing.
+"""
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+NS = "envoy-gateway-system"
+SA = "teg-istio"
+
+
+def start(argv, log_path, env=None):
+    log = open(log_path, "wb")
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def wait_log(path, pattern, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, errors="replace") as f:
+            m = re.search(pattern, f.read())
+        if m:
+            return m
+        time.sleep(0.05)
+    sys.exit("bench: %s never matched %r; log:\n%s" % (path, pattern, open(path).read()[-2000:]))
+
+
+def run_once(argv, env=None):
+    """Wall time (ms) and peak RSS (KiB) of one run; exits on failure."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = (time.perf_counter() - started) * 1000.0
+    child.returncode = os.waitstatus_to_exitcode(status)
+    err = child.stderr.read().decode(errors="replace")
+    child.stderr.close()
+    if child.returncode != 0:
+        sys.exit("bench: %s exited %d:\n%s" % (" ".join(argv), child.returncode, err[-2000:]))
+    return wall, usage.ru_maxrss
+
+
+def proc_status(pid):
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if value.strip().endswith("kB"):
+                fields[key] = int(value.split()[0])
+    return fields
+
+
+def cpu_ms(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        stat = f.read()
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def summary(values):
+    return min(values), statistics.median(values), max(values)
+
+
+def machine():
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_gib = int(f.readline().split()[1]) / 1048576
+    load = os.getloadavg()
+    return "%s, %d CPUs, %.1f GiB RAM, Linux %s, load average %.2f/%.2f/%.2f at start" % (
+        model, os.cpu_count(), mem_gib, platform.release(), *load)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--agent", action="append", required=True, help="LABEL=BINARY, repeatable")
+    p.add_argument("--kube-emulator", required=True)
+    p.add_argument("--istiod-emulator", required=True)
+    p.add_argument("--kubectl", default=shutil.which("kubectl"))
+    p.add_argument("--python-client", default="")
+    p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--idle-seconds", type=int, default=30)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    agents = [tuple(x.split("=", 1)) for x in a.agent]
+    os.makedirs(a.out, exist_ok=True)
+    state = tempfile.mkdtemp(prefix="gen-istio-cert-bench.")
+    children = []
+    try:
+        kube_log = os.path.join(state, "kube.log")
+        children.append(start([a.kube_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/kube",
+                               "--service-account", NS + "/" + SA], kube_log))
+        wait_log(kube_log, r"listening on https://127\.0\.0\.1:\d+")
+        admin = state + "/kube/admin.kubeconfig"
+        istiod_log = os.path.join(state, "istiod.log")
+        children.append(start([a.istiod_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/istiod",
+                               "--kubeconfig", admin, "--publish-namespace", NS], istiod_log))
+        ca = wait_log(istiod_log, r"listening on (127\.0\.0\.1:\d+)").group(1)
+        sa_dir = "%s/kube/serviceaccounts/%s/%s" % (state, NS, SA)
+        base = ["--ca-address", ca, "--root-cert-path", state + "/istiod/root-cert.pem",
+                "--istio-token-path", sa_dir + "/istio-token", "--kubeconfig", sa_dir + "/kubeconfig",
+                "--output-secret-ns", NS]
+        env = dict(os.environ, POD_NAME="bench-0")
+
+        once = {}   # label -> list of (ms, KiB)
+        contenders = []
+        for label, binary in agents:
+            contenders.append(("%s --once" % label, [binary, "--once", "--key-algorithm", "ecdsa-p256",
+                                                     "--output-secret", "bench-once"] + base))
+            contenders.append(("%s --version" % label, [binary, "--version"]))
+        if a.kubectl:
+            contenders.append(("kubectl version --client", [a.kubectl, "version", "--client"]))
+            contenders.append(("kubectl get secret (one read)",
+                               [a.kubectl, "--kubeconfig", admin, "--cache-dir", state + "/kubectl-cache",
+                                "get", "secret", "bench-once", "-n", NS, "-o", "name"]))
+        if a.python_client:
+            contenders.append(("python3 kubernetes client: import, read one Secret",
+                               [a.python_client, "-c",
+                                "from kubernetes import client, config\n"
+                                "config.load_kube_config(%r)\n"
+                                "client.CoreV1Api().read_namespaced_secret('bench-once', %r)" % (admin, NS)]))
+        for _, argv in contenders:   # warm-up: page cache, the first Secret, kubectl's discovery cache
+            run_once(argv, env)
+        for _ in range(a.runs):
+            for name, argv in contenders:
+                once.setdefault(name, []).append(run_once(argv, env))
+
+        idle = {}
+        watchers = []
+        for i, (label, binary) in enumerate(agents):
+            log = os.path.join(state, "idle-%d.log" % i)
+            watchers.append(("%s (continuous, idle)" % label, log, start(
+                [binary, "--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
+                 "--cert-ttl", "24h", "--key-algorithm", "ecdsa-p256", "--output-secret", "bench-idle-%d" % i] + base,
+                log, env)))
+        if a.kubectl:
+            log = os.path.join(state, "kubectl-watch.log")
+            watchers.append(("kubectl get secret -w", log, start(
+                [a.kubectl, "--kubeconfig", admin, "--cache-dir", state + "/kubectl-cache",
+                 "get", "secret", "bench-once", "-n", NS, "-w"], log)))
+        for name, log, child in watchers:
+            if "continuous" in name:
+                wait_log(log, "certificate renewal scheduled", 60)
+            else:
+                wait_log(log, "bench-once", 30)
+        children.extend(child for _, _, child in watchers)
+        time.sleep(2)
+        cpu_before = {name: cpu_ms(child.pid) for name, _, child in watchers}
+        for _ in range(a.idle_seconds):
+            time.sleep(1)
+            for name, _, child in watchers:
+                s = proc_status(child.pid)
+                idle.setdefault(name, []).append((s["VmRSS"], s["RssAnon"], s["RssFile"]))
+        cpu = {name: cpu_ms(child.pid) - cpu_before[name] for name, _, child in watchers}
+
+        lines = ["Machine: " + machine() + ".", "",
+                 "One-shot commands: %d interleaved rounds after one warm-up round (wall time from fork to exit, "
+                 "peak RSS from wait4)." % a.runs, "",
+                 "| command | wall ms min | median | max | peak RSS MiB min | median | max |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
+        dat = []
+        for name, _ in contenders:
+            ms = summary([x[0] for x in once[name]])
+            rss = summary([x[1] / 1024 for x in once[name]])
+            lines.append("| `%s` | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % ((name,) + ms + rss))
+            dat.append('"%s" %.2f %.2f %.2f %.2f' % (name, ms[1], ms[0], ms[2], rss[1]))
+        lines += ["", "Long-running: sampled once a second over %d s after settling (24 h certificate, no leader "
+                  "election); CPU is the time used over the window." % a.idle_seconds, "",
+                  "| process | RSS MiB min | median | max | anon MiB median | file-backed MiB median | CPU ms/min |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        idle_dat = []
+        for name, _, _ in watchers:
+            rss = summary([x[0] / 1024 for x in idle[name]])
+            anon = statistics.median([x[1] / 1024 for x in idle[name]])
+            file_backed = statistics.median([x[2] / 1024 for x in idle[name]])
+            per_min = cpu[name] * 60.0 / a.idle_seconds
+            lines.append("| `%s` | %.1f | %.1f | %.1f | %.2f | %.1f | %.1f |" % ((name,) + rss + (anon, file_backed, per_min)))
+            idle_dat.append('"%s" %.2f %.2f %.2f' % (name, rss[1], anon, file_backed))
+        with open(os.path.join(a.out, "results.md"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.join(a.out, "once.dat"), "w") as f:
+            f.write("\n".join(dat) + "\n")
+        with open(os.path.join(a.out, "idle.dat"), "w") as f:
+            f.write("\n".join(idle_dat) + "\n")
+        print("\n".join(lines))
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
