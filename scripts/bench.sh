@@ -30,11 +30,24 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# What the benchmark needs beyond the build: GNU time (peak RSS), gnuplot (the plot), the Python
+# kubernetes client (a yardstick). Installed here, not by scripts/install-deps.sh: only this script uses them.
+missing=()
+for p in time gnuplot-nox python3-kubernetes; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 bin=build-release
 scripts/build.sh "$bin" src/gen-istio-cert-stripped tests/emulator/kube/kube-apiserver-emulator \
   tests/emulator/istiod/istiod-emulator
-agents=(--agent "release=$bin/src/gen-istio-cert-stripped")
-[ -z "$baseline" ] || agents+=(--agent "baseline=$baseline")
+agents=(--agent "gen-istio-cert release=$bin/src/gen-istio-cert-stripped")
+[ -z "$baseline" ] || agents+=(--agent "gen-istio-cert baseline=$baseline")
 python_client=
 if /usr/bin/python3 -c 'import kubernetes' 2>/dev/null; then python_client=/usr/bin/python3; fi
 
@@ -42,9 +55,5 @@ python3 scripts/bench.py "${agents[@]}" --kube-emulator "$bin/tests/emulator/kub
   --istiod-emulator "$bin/tests/emulator/istiod/istiod-emulator" --python-client "$python_client" \
   --runs "$runs" --idle-seconds "$idle" --out "$out"
 
-if command -v gnuplot >/dev/null 2>&1; then
-  gnuplot -e "dir='$out'" scripts/bench.gnuplot >"$out/bench.svg"
-  echo "bench: wrote $out/results.md and $out/bench.svg"
-else
-  echo "bench: wrote $out/results.md (install gnuplot-nox for the plot)"
-fi
+gnuplot -e "dir='$out'" scripts/bench.gnuplot >"$out/bench.svg"
+echo "bench: wrote $out/results.md and $out/bench.svg"
