@@ -11,7 +11,7 @@
 #   --runs N           one-shot rounds (default 15)
 #   --idle-seconds S   idle sampling window (default 30)
 #   --baseline BINARY  also measure this agent binary (e.g. build/src/gen-istio-cert, the test build)
-#   --out DIR          where results.md, once.dat, idle.dat and bench.svg go (default build-release/bench)
+#   --out DIR          where results.md, once.dat, idle.dat and bench.png go (default build-release/bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,5 +55,5 @@ python3 scripts/bench.py "${agents[@]}" --kube-emulator "$bin/tests/emulator/kub
   --istiod-emulator "$bin/tests/emulator/istiod/istiod-emulator" --python-client "$python_client" \
   --runs "$runs" --idle-seconds "$idle" --out "$out"
 
-gnuplot -e "dir='$out'" scripts/bench.gnuplot >"$out/bench.svg"
-echo "bench: wrote $out/results.md and $out/bench.svg"
+gnuplot -e "dir='$out'" scripts/bench.gnuplot >"$out/bench.png"
+echo "bench: wrote $out/results.md and $out/bench.png"
