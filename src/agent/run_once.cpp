@@ -25,15 +25,16 @@ int fail(std::string const& message) {
     return 1;
 }
 
-// Runs `issue` while a read of the Secret sets up the API connection (TCP, TLS, the first request):
+// Runs `issue` while a GET of the Secret sets up the API connection (TCP, TLS, the first request):
 // the key generation and the CA call overlap that round trip, and the write that follows finds a
-// warm keep-alive connection. The read's result is not used: the write reads the Secret again and
-// reports any error. A directory store has no connection to prepare.
-boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_store(CertificateStore& store,
-                                                                         boost::asio::awaitable<IssueOutcome<IssueResult>> issue) {
-    if (dynamic_cast<SecretStore*>(&store) == nullptr) co_return co_await std::move(issue);
+// warm keep-alive connection. The answer is not used (not even parsed beyond JSON): the write reads
+// the Secret again and reports any error. With --output-dir there is no connection to prepare.
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(kube::Client* client, SecretTarget const& target,
+                                                                              boost::asio::awaitable<IssueOutcome<IssueResult>> issue) {
+    if (client == nullptr) co_return co_await std::move(issue);
     using namespace boost::asio::experimental::awaitable_operators;
-    auto [warm_up, issued] = co_await (store.read() && std::move(issue));
+    kube::ResourceRef const secret{"v1", "secrets", target.namespace_, target.name, ""};
+    auto [warm_up, issued] = co_await (client->get(secret) && std::move(issue));
     co_return std::move(issued);
 }
 
@@ -61,7 +62,9 @@ boost::asio::awaitable<int> run_once(Options options) {
     auto const token_reader = agent::token_reader(inputs.token_source);
     // Arguments are named: g++ 12 mishandles braced temporaries inside a co_await expression.
     IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs};
-    auto issued = co_await issue_with_warm_store(*store, issue_certificate(ca, params, token_reader, once_attempts, once_backoff));
+    auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
+    auto issued = co_await issue_with_warm_connection(api, inputs.target,
+                                                      issue_certificate(ca, params, token_reader, once_attempts, once_backoff));
     if (!issued) co_return fail(issued.error().error.message);
 
     auto const& leaf = issued->issued.chain.leaf();
