@@ -9,7 +9,7 @@
 # Usage: scripts/sandbox.sh [--keep-running]
 #   --keep-running  leave everything up afterwards and print how to inspect it with kubectl
 #                   (Ctrl-C stops everything the sandbox started and removes its state).
-# Environment: GIC_BUILD_DIR  build directory (default: build)
+# Environment: GIC_BUILD_DIR  build directory (default: build-release, the release build of scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -23,7 +23,7 @@ for arg in "$@"; do
   esac
 done
 
-build_dir=${GIC_BUILD_DIR:-build}
+build_dir=${GIC_BUILD_DIR:-build-release}
 agent_bin=$build_dir/src/gen-istio-cert
 kube_bin=$build_dir/tests/emulator/kube/kube-apiserver-emulator
 istiod_bin=$build_dir/tests/emulator/istiod/istiod-emulator

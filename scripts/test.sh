@@ -4,7 +4,7 @@
 # `meson test` (e.g. --suite unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh build
+scripts/build.sh --tests build
 status=0
 meson test -C build --print-errorlogs --num-processes 2 "$@" || status=$?
 # One closing line with the totals, read from meson's own log.

@@ -1,10 +1,13 @@
 #include "agent/rotator.hpp"
 
 #include "observe/log.hpp"
+#include "util/idle_memory.hpp"
 #include "util/time_format.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace gic::agent {
 namespace {
@@ -76,19 +79,34 @@ boost::asio::awaitable<Rotator::Wake> Rotator::sleep_for(std::chrono::millisecon
     co_return Wake::timer;
 }
 
+namespace {
+// How long after a check the agent gives back its start-up memory: long enough for the watchers
+// and the CA channel started beside it to have done their first work.
+constexpr std::chrono::seconds idle_settle{10};
+}  // namespace
+
 boost::asio::awaitable<void> Rotator::run() {
     auto const spiffe_id = config_.identity.spiffe_id();
     observe::log_info(component, "started", {{"identity", spiffe_id}, {"store", store_.describe()}});
     for (;;) {
         auto due = co_await reconcile();
+        // Once the agent has settled into a long quiet spell (not a retry), what start-up and
+        // issuing needed goes back: the first sleep is cut short for that, and every later wake
+        // gives back what the last one used.
+        std::chrono::milliseconds settle = idle_settle;
         for (;;) {
             auto now = std::chrono::system_clock::now();
             if (due <= now) break;
-            if (co_await sleep_for(sleep_before_renewal(due, now, config_.max_sleep)) == Wake::roots) {
+            auto sleep = sleep_before_renewal(due, now, config_.max_sleep);
+            bool const quiet = due - now > idle_settle * 2;
+            if (quiet) sleep = std::min(sleep, settle);
+            if (co_await sleep_for(sleep) == Wake::roots) {
                 observe::log_info(component, "root bundle changed; checking the stored certificate",
                                   {{"identity", spiffe_id}, {"roots", roots_.origin()}});
                 break;
             }
+            if (quiet) util::release_idle_memory();
+            settle = config_.max_sleep;
         }
     }
 }

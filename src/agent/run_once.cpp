@@ -7,6 +7,7 @@
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <iostream>
@@ -22,6 +23,19 @@ constexpr util::BackoffPolicy once_backoff{std::chrono::milliseconds(100), 2.0, 
 int fail(std::string const& message) {
     std::cerr << "gen-istio-cert: " << message << "\n";
     return 1;
+}
+
+// Runs `issue` while a GET of the Secret sets up the API connection (TCP, TLS, the first request):
+// the key generation and the CA call overlap that round trip, and the write that follows finds a
+// warm keep-alive connection. The answer is not used (not even parsed beyond JSON): the write reads
+// the Secret again and reports any error. With --output-dir there is no connection to prepare.
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(kube::Client* client, SecretTarget const& target,
+                                                                              boost::asio::awaitable<IssueOutcome<IssueResult>> issue) {
+    if (client == nullptr) co_return co_await std::move(issue);
+    using namespace boost::asio::experimental::awaitable_operators;
+    kube::ResourceRef const secret{"v1", "secrets", target.namespace_, target.name, ""};
+    auto [warm_up, issued] = co_await (client->get(secret) && std::move(issue));
+    co_return std::move(issued);
 }
 
 }  // namespace
@@ -48,7 +62,9 @@ boost::asio::awaitable<int> run_once(Options options) {
     auto const token_reader = agent::token_reader(inputs.token_source);
     // Arguments are named: g++ 12 mishandles braced temporaries inside a co_await expression.
     IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs};
-    auto issued = co_await issue_certificate(ca, params, token_reader, once_attempts, once_backoff);
+    auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
+    auto issued = co_await issue_with_warm_connection(api, inputs.target,
+                                                      issue_certificate(ca, params, token_reader, once_attempts, once_backoff));
     if (!issued) co_return fail(issued.error().error.message);
 
     auto const& leaf = issued->issued.chain.leaf();

@@ -78,13 +78,16 @@ int main(int argc, char** argv) {
     auto cpu_after = cpu_ms(agent->pid());
     auto rss = status_kib(agent->pid(), "VmRSS:");
     auto hwm = status_kib(agent->pid(), "VmHWM:");
+    auto anon = status_kib(agent->pid(), "RssAnon:");
+    auto file_backed = status_kib(agent->pid(), "RssFile:");
     auto ca_after = sb.istiod_admin_get("/requests").at("requests").as_array().size();
     auto kube_after = kube_requests(sb);
     agent->signal(SIGTERM);
     agent->wait(5s);
 
     std::printf("steady state over %d s (24h certificate, no leader election):\n", window_s);
-    std::printf("  RSS now %.1f MiB, peak %.1f MiB\n", double(rss) / 1024.0, double(hwm) / 1024.0);
+    std::printf("  RSS now %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB), peak %.1f MiB\n", double(rss) / 1024.0,
+                double(anon) / 1024.0, double(file_backed) / 1024.0, double(hwm) / 1024.0);
     std::printf("  CPU time %.1f ms (%.2f ms per idle minute)\n", cpu_after - cpu_before,
                 (cpu_after - cpu_before) * 60.0 / double(window_s));
     std::printf("  CA requests %zu, Kubernetes API requests %zu\n", ca_after - ca_before, kube_after - kube_before);

@@ -1,6 +1,7 @@
 // Benchmark (not a test): wall time from process start to Secret written for `--once`, and the
-// agent's peak RSS, for ecdsa-p256 and rsa-2048, next to `kubectl version --client` on the same
-// machine as a yardstick. Prints figures; asserts nothing about speed.
+// agent's peak RSS, for ecdsa-p256 and rsa-2048, and `--version` (process start-up alone), next to
+// `kubectl version --client` on the same machine as a yardstick. scripts/bench.sh runs the wider
+// comparison of the release binary. Prints figures; asserts nothing about speed.
 
 #include "common/sandbox.hpp"
 
@@ -60,6 +61,12 @@ int main(int argc, char** argv) {
         for (int i = 0; i < runs; ++i) results.push_back(sandbox.run_agent({"--once", "--key-algorithm", algorithm}));
         if (results.back().exit_code != 0) std::cerr << results.back().err;
         print("gen-istio-cert --once " + algorithm, summarize(results), runs);
+    }
+    {
+        std::vector<ProcessResult> results;
+        char const* agent = std::getenv("GIC_AGENT");
+        for (int i = 0; i < runs; ++i) results.push_back(run_process({agent, "--version"}));
+        print("gen-istio-cert --version", summarize(results), runs);
     }
     if (sandbox.has_kubectl()) {
         std::vector<ProcessResult> results;

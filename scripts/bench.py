@@ -1,0 +1,230 @@
+"""The side-by-side benchmark behind scripts/bench.sh (see there). Python standard library only.
+
+Starts both emulators on loopback, then in interleaved rounds (so the machine's load hits every
+contender alike) measures wall time and peak RSS of each one-shot command, then the resident and
+anonymous memory and the CPU time of each long-running watcher over an idle window. Writes
+results.md (Markdown tables), results.dat and a gnuplot script into OUT_DIR. Asserts nothing.
+"""
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+NS = "envoy-gateway-system"
+SA = "teg-istio"
+
+
+def start(argv, log_path, env=None):
+    log = open(log_path, "wb")
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def wait_log(path, pattern, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, errors="replace") as f:
+            m = re.search(pattern, f.read())
+        if m:
+            return m
+        time.sleep(0.05)
+    sys.exit("bench: %s never matched %r; log:\n%s" % (path, pattern, open(path).read()[-2000:]))
+
+
+def run_checked(argv, env=None):
+    child = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    if child.returncode != 0:
+        sys.exit("bench: %s exited %d:\n%s" % (" ".join(argv), child.returncode,
+                                                child.stderr.decode(errors="replace")[-2000:]))
+
+
+def run_once(argv, state, env=None):
+    """Wall time (ms) of one run started from here, and peak RSS (KiB) of a second run.
+
+    The peak RSS comes from GNU time, not from our own wait4: Linux carries the forking process's
+    resident size over exec into the child's ru_maxrss, and this Python process is larger than
+    the smallest contenders; GNU time is smaller than any of them.
+    """
+    started = time.perf_counter()
+    run_checked(argv, env)
+    wall = (time.perf_counter() - started) * 1000.0
+    rss_file = os.path.join(state, "maxrss")
+    run_checked(["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv, env)
+    with open(rss_file) as f:
+        return wall, int(f.read().split()[-1])
+
+
+def proc_status(pid):
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if value.strip().endswith("kB"):
+                fields[key] = int(value.split()[0])
+    return fields
+
+
+def cpu_ms(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        stat = f.read()
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def summary(values):
+    return min(values), statistics.median(values), max(values)
+
+
+def machine():
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_gib = int(f.readline().split()[1]) / 1048576
+    load = os.getloadavg()
+    return "%s, %d CPUs, %.1f GiB RAM, Linux %s, load average %.2f/%.2f/%.2f at start" % (
+        model, os.cpu_count(), mem_gib, platform.release(), *load)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--agent", action="append", required=True, help="LABEL=BINARY, repeatable")
+    p.add_argument("--kube-emulator", required=True)
+    p.add_argument("--istiod-emulator", required=True)
+    p.add_argument("--kubectl", default=shutil.which("kubectl"))
+    p.add_argument("--python-client", default="")
+    p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--idle-seconds", type=int, default=30)
+    p.add_argument("--settle-seconds", type=int, default=15,
+                   help="wait after the first check; the agent gives back start-up memory 10 s after it")
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    agents = [tuple(x.split("=", 1)) for x in a.agent]
+    os.makedirs(a.out, exist_ok=True)
+    state = tempfile.mkdtemp(prefix="gen-istio-cert-bench.")
+    children = []
+    try:
+        kube_log = os.path.join(state, "kube.log")
+        children.append(start([a.kube_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/kube",
+                               "--service-account", NS + "/" + SA], kube_log))
+        wait_log(kube_log, r"listening on https://127\.0\.0\.1:\d+")
+        admin = state + "/kube/admin.kubeconfig"
+        istiod_log = os.path.join(state, "istiod.log")
+        children.append(start([a.istiod_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/istiod",
+                               "--kubeconfig", admin, "--publish-namespace", NS], istiod_log))
+        ca = wait_log(istiod_log, r"listening on (127\.0\.0\.1:\d+)").group(1)
+        sa_dir = "%s/kube/serviceaccounts/%s/%s" % (state, NS, SA)
+        base = ["--ca-address", ca, "--root-cert-path", state + "/istiod/root-cert.pem",
+                "--istio-token-path", sa_dir + "/istio-token", "--kubeconfig", sa_dir + "/kubeconfig",
+                "--output-secret-ns", NS]
+        env = dict(os.environ, POD_NAME="bench-0")
+
+        once = {}   # label -> list of (ms, KiB)
+        contenders = []
+        for label, binary in agents:
+            contenders.append(("%s --once" % label, [binary, "--once", "--key-algorithm", "ecdsa-p256",
+                                                     "--output-secret", "bench-once"] + base))
+            contenders.append(("%s --version" % label, [binary, "--version"]))
+        if a.kubectl:
+            contenders.append(("kubectl version --client", [a.kubectl, "version", "--client"]))
+            contenders.append(("kubectl get secret (one read)",
+                               [a.kubectl, "--kubeconfig", admin, "--cache-dir", state + "/kubectl-cache",
+                                "get", "secret", "bench-once", "-n", NS, "-o", "name"]))
+        if a.python_client:
+            contenders.append(("python3 kubernetes: import, read one Secret",
+                               [a.python_client, "-c",
+                                "from kubernetes import client, config\n"
+                                "config.load_kube_config(%r)\n"
+                                "client.CoreV1Api().read_namespaced_secret('bench-once', %r)" % (admin, NS)]))
+        for _, argv in contenders:   # warm-up: page cache, the first Secret, kubectl's discovery cache
+            run_once(argv, state, env)
+        for _ in range(a.runs):
+            for name, argv in contenders:
+                once.setdefault(name, []).append(run_once(argv, state, env))
+
+        idle = {}
+        watchers = []
+        for i, (label, binary) in enumerate(agents):
+            log = os.path.join(state, "idle-%d.log" % i)
+            watchers.append(("%s (continuous, idle)" % label, log, start(
+                [binary, "--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
+                 "--cert-ttl", "24h", "--key-algorithm", "ecdsa-p256", "--output-secret", "bench-idle-%d" % i] + base,
+                log, env)))
+        if a.kubectl:
+            log = os.path.join(state, "kubectl-watch.log")
+            watchers.append(("kubectl get secret -w", log, start(
+                [a.kubectl, "--kubeconfig", admin, "--cache-dir", state + "/kubectl-cache",
+                 "get", "secret", "bench-once", "-n", NS, "-w"], log)))
+        for name, log, child in watchers:
+            if "continuous" in name:
+                wait_log(log, "certificate renewal scheduled", 60)
+            else:
+                wait_log(log, "bench-once", 30)
+        children.extend(child for _, _, child in watchers)
+        time.sleep(a.settle_seconds)
+        cpu_before = {name: cpu_ms(child.pid) for name, _, child in watchers}
+        for _ in range(a.idle_seconds):
+            time.sleep(1)
+            for name, _, child in watchers:
+                s = proc_status(child.pid)
+                idle.setdefault(name, []).append((s["VmRSS"], s["RssAnon"], s["RssFile"]))
+        cpu = {name: cpu_ms(child.pid) - cpu_before[name] for name, _, child in watchers}
+
+        lines = ["Machine: " + machine() + ".", "",
+                 "One-shot commands: %d interleaved rounds after one warm-up round (wall time from fork to exit; "
+                 "peak RSS of a second run under GNU time)." % a.runs, "",
+                 "| command | wall ms min | median | max | peak RSS MiB min | median | max |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
+        dat = []
+        for name, _ in contenders:
+            ms = summary([x[0] for x in once[name]])
+            rss = summary([x[1] / 1024 for x in once[name]])
+            lines.append("| `%s` | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % ((name,) + ms + rss))
+            dat.append('"%s" %.2f %.2f %.2f %.2f' % (name, ms[1], ms[0], ms[2], rss[1]))
+        lines += ["", "Long-running: sampled once a second over %d s, starting %d s after the agent's first check "
+                  "(24 h certificate, no leader election); CPU is the time used over the window." % (
+                      a.idle_seconds, a.settle_seconds), "",
+                  "| process | RSS MiB min | median | max | anon MiB median | file-backed MiB median | CPU ms/min |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        idle_dat = []
+        for name, _, _ in watchers:
+            rss = summary([x[0] / 1024 for x in idle[name]])
+            anon = statistics.median([x[1] / 1024 for x in idle[name]])
+            file_backed = statistics.median([x[2] / 1024 for x in idle[name]])
+            per_min = cpu[name] * 60.0 / a.idle_seconds
+            # /proc counts CPU time in clock ticks: no tick over the window reads as "under one tick".
+            tick_per_min = 1000.0 / os.sysconf("SC_CLK_TCK") * 60.0 / a.idle_seconds
+            cpu_text = "%.1f" % per_min if per_min > 0 else "< %.0f" % tick_per_min
+            lines.append("| `%s` | %.1f | %.1f | %.1f | %.2f | %.1f | %s |" % ((name,) + rss + (anon, file_backed, cpu_text)))
+            idle_dat.append('"%s" %.2f %.2f %.2f' % (name, rss[1], anon, file_backed))
+        with open(os.path.join(a.out, "results.md"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(os.path.join(a.out, "once.dat"), "w") as f:
+            f.write("\n".join(dat) + "\n")
+        with open(os.path.join(a.out, "idle.dat"), "w") as f:
+            f.write("\n".join(idle_dat) + "\n")
+        print("\n".join(lines))
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
