@@ -3,6 +3,7 @@
 #include "agent/token_claims.hpp"
 #include "election/elector_config.hpp"
 #include "util/name_rules.hpp"
+#include "kube/kubeconfig.hpp"
 #include "observe/log.hpp"
 
 #include <unistd.h>
@@ -56,14 +57,29 @@ Result<kube::RestConfig> select_kube_config(Options const& options) {
     locations.explicit_path = options.kubeconfig;
     locations.kubeconfig_env = env("KUBECONFIG");
     locations.home = env("HOME");
-    if (!locations.explicit_path.empty() || !locations.kubeconfig_env.empty()) {
-        return kube::load_kubeconfig(locations, options.context);
-    }
-    if (!env("KUBERNETES_SERVICE_HOST").empty()) {
+    auto const in_cluster = [&] {
         auto dir = std::filesystem::path(options.sa_token_path).parent_path().string();
         kube::InClusterPaths paths{options.sa_token_path, dir + "/ca.crt", dir + "/namespace"};
         return kube::load_in_cluster_config(paths);
+    };
+    if (!locations.explicit_path.empty() || !locations.kubeconfig_env.empty()) {
+        std::string source;
+        auto model = kube::load_kubeconfig_model(locations, source);
+        if (!model) return model.error();
+        // client-go's DeferredLoadingClientConfig: an empty result (KUBECONFIG naming only files
+        // that do not exist) falls back to the in-cluster configuration where one is possible.
+        if (options.kubeconfig.empty() && kube::kubeconfig_is_empty(*model)) {
+            if (!env("KUBERNETES_SERVICE_HOST").empty()) {
+                observe::log_info("agent", "none of the KUBECONFIG files exists; using the in-cluster configuration",
+                                  {{"KUBECONFIG", locations.kubeconfig_env}});
+                return in_cluster();
+            }
+            return make_error(source, "none of the listed files exists, and not in a cluster (KUBERNETES_SERVICE_HOST "
+                                      "is unset)");
+        }
+        return kube::resolve_kubeconfig(*model, options.context, source);
     }
+    if (!env("KUBERNETES_SERVICE_HOST").empty()) return in_cluster();
     std::error_code ec;
     if (!locations.home.empty() && std::filesystem::exists(locations.home + "/.kube/config", ec)) {
         return kube::load_kubeconfig(locations, options.context);

@@ -143,7 +143,7 @@ struct Client::Impl {
             request.set(http::field::host, host_header);
             request.set(http::field::user_agent, options.user_agent);
             request.set(http::field::accept, "application/json");
-            RequestAuthenticator::apply(credentials, request);
+            authenticator.apply(credentials, request);
             if (payload) {
                 request.set(http::field::content_type, "application/json");
                 request.body() = *payload;
@@ -248,7 +248,7 @@ asio::awaitable<Result<Client::OpenedStream>> Client::open_stream(HttpsConnectio
         auto fetched = co_await impl.authenticator.for_attempt(refreshed);
         if (!fetched) co_return fetched.error();
         RequestCredentials const credentials = std::move(*fetched);
-        RequestAuthenticator::apply(credentials, request);
+        impl.authenticator.apply(credentials, request);
         auto connection = std::make_unique<HttpsConnection>(executor, impl.config);
         if (auto presented = connection->use_client_certificate(credentials.client_cert_pem, credentials.client_key_pem);
             !presented) {

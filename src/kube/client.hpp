@@ -1,7 +1,8 @@
 #pragma once
 // A Kubernetes REST client on the agent's io_context: Beast over asio::ssl (strict verification
-// against RestConfig::ca_pem, TLS >= 1.2; no verification only with insecure_skip_tls_verify and
-// no CA, warned about once per client), one keep-alive connection reused for sequential calls,
+// against RestConfig::ca_pem, or the system trust store without one, TLS >= 1.2; no verification
+// only with insecure_skip_tls_verify and no CA, warned about once per client), Impersonate-*
+// headers from the kubeconfig's `as*` fields on every request and watch, one keep-alive connection reused for sequential calls,
 // per-request deadline, client-side rate limit (QPS 5, burst 10), retries of 429/5xx that carry
 // Retry-After (at most 10, client-go's rule).
 //

@@ -59,10 +59,6 @@ HttpsConnection::HttpsConnection(asio::any_io_executor executor, RestConfig cons
       ssl_context_(ssl::context::tls_client) {
     std::string const source = config.origin.empty() ? server_ : config.origin;
     if (host_.empty() || port_.empty()) throw ConfigError(source + ": server URL was not split (call split_server_url)");
-    if (ca_pem_.empty() && !insecure_) {
-        throw ConfigError(source + ": no CA certificate to verify " + server_ +
-                          " with (set certificate-authority, or insecure-skip-tls-verify for a throwaway test cluster)");
-    }
     if (auto configured = configure(ssl_context_, client_cert_pem_, client_key_pem_); !configured) {
         throw ConfigError(source + ": " + configured.error().message);
     }
@@ -76,9 +72,16 @@ Result<void> HttpsConnection::configure(ssl::context& context, std::string const
         context.set_verify_mode(ssl::verify_none);
     } else {
         context.set_verify_mode(ssl::verify_peer);
-        // Only the configured CA: the system trust store is never loaded.
-        context.add_certificate_authority(asio::buffer(ca_pem_), ec);
-        if (ec) return make_error("loading the CA certificate", ec.message());
+        if (ca_pem_.empty()) {
+            // No CA configured: the system trust store, as client-go (crypto/x509's system pool);
+            // OpenSSL's default paths honour SSL_CERT_FILE and SSL_CERT_DIR.
+            context.set_default_verify_paths(ec);
+            if (ec) return make_error("loading the system trust store", ec.message());
+        } else {
+            // Only the configured CA: the system trust store is not added to it.
+            context.add_certificate_authority(asio::buffer(ca_pem_), ec);
+            if (ec) return make_error("loading the CA certificate", ec.message());
+        }
     }
     if (!cert_pem.empty()) {
         context.use_certificate_chain(asio::buffer(cert_pem), ec);

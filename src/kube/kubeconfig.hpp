@@ -45,6 +45,7 @@ struct KubeconfigUser {
     bool has_basic_auth = false;          // username/password
     std::optional<ExecConfig> exec;
     std::optional<std::string> auth_provider;  // its name
+    Impersonation impersonate;                 // as, as-uid, as-groups, as-user-extra
 };
 
 struct KubeconfigContext {
@@ -80,8 +81,15 @@ namespace gic::kube {
 // from the first file that defines it; the first non-empty current-context wins.
 Kubeconfig merge_kubeconfigs(std::vector<Kubeconfig> const& files);
 
+// No cluster, user, context or current-context: what clientcmd calls an empty config (all
+// KUBECONFIG files missing, or empty files), after which client-go's deferred loader uses the
+// in-cluster configuration when it is possible.
+bool kubeconfig_is_empty(Kubeconfig const& kubeconfig);
+
 // The files `locations` selects (see KubeconfigLocations), parsed and merged. `source` receives
-// "kubeconfig <path>" or "kubeconfig <p1>:<p2> (KUBECONFIG)" for messages.
+// "kubeconfig <path>" or "kubeconfig <p1>:<p2> (KUBECONFIG)" for messages. When none of the
+// KUBECONFIG files exists the model is empty (kubeconfig_is_empty) and `source` is
+// "KUBECONFIG=<value>".
 Result<Kubeconfig> load_kubeconfig_model(KubeconfigLocations const& locations, std::string& source);
 
 }  // namespace gic::kube

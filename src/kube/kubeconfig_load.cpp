@@ -72,9 +72,9 @@ Result<Kubeconfig> load_kubeconfig_model(KubeconfigLocations const& locations, s
             present += (present.empty() ? "" : ":") + path;
         }
         if (models.empty()) {
-            observe::log_warning("kube", "none of the files in KUBECONFIG exists", {{"KUBECONFIG", locations.kubeconfig_env}});
+            // clientcmd skips missing files: the result is an empty config, not an error.
             source = "KUBECONFIG=" + locations.kubeconfig_env;
-            return make_error(source, "none of the listed files exists");
+            return Kubeconfig{};
         }
         source = models.size() == 1 ? "kubeconfig " + present : "kubeconfig " + present + " (KUBECONFIG)";
         return merge_kubeconfigs(models);
@@ -89,10 +89,19 @@ Result<Kubeconfig> load_kubeconfig_model(KubeconfigLocations const& locations, s
     return parse_kubeconfig_file(path);
 }
 
+bool kubeconfig_is_empty(Kubeconfig const& kubeconfig) {
+    return kubeconfig.clusters.empty() && kubeconfig.users.empty() && kubeconfig.contexts.empty() &&
+           kubeconfig.current_context.empty();
+}
+
 Result<RestConfig> load_kubeconfig(KubeconfigLocations const& locations, std::string const& context) {
     std::string source;
     auto model = load_kubeconfig_model(locations, source);
     if (!model) return model.error();
+    if (locations.explicit_path.empty() && !locations.kubeconfig_env.empty() && kubeconfig_is_empty(*model) &&
+        source.rfind("KUBECONFIG=", 0) == 0) {
+        return make_error(source, "none of the listed files exists");
+    }
     return resolve_kubeconfig(*model, context, source);
 }
 

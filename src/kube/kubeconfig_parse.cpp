@@ -145,6 +145,27 @@ Result<KubeconfigUser> parse_user(StanzaReader const& r, std::string const& orig
         if (!exec.IsMap()) return r.field_error("exec", "must be a mapping");
         GIC_TRY_ASSIGN(u.exec, parse_exec(StanzaReader(exec, r.location() + ".exec", base_dir), base_dir));
     }
+    GIC_TRY_ASSIGN(u.impersonate.user, r.string("as"));
+    GIC_TRY_ASSIGN(u.impersonate.uid, r.string("as-uid"));
+    if (YAML::Node const groups = r.node()["as-groups"]; groups && !groups.IsNull()) {
+        if (!groups.IsSequence()) return r.field_error("as-groups", "must be a list of strings");
+        for (auto const& group : groups) {
+            if (!group.IsScalar()) return r.field_error("as-groups", "must be a list of strings");
+            u.impersonate.groups.push_back(group.Scalar());
+        }
+    }
+    if (YAML::Node const extra = r.node()["as-user-extra"]; extra && !extra.IsNull()) {
+        if (!extra.IsMap()) return r.field_error("as-user-extra", "must be a mapping of keys to lists of strings");
+        for (auto const& entry : extra) {
+            if (!entry.first.IsScalar() || !entry.second.IsSequence()) {
+                return r.field_error("as-user-extra", "must be a mapping of keys to lists of strings");
+            }
+            for (auto const& value : entry.second) {
+                if (!value.IsScalar()) return r.field_error("as-user-extra", "must be a mapping of keys to lists of strings");
+                u.impersonate.extra.emplace_back(entry.first.Scalar(), value.Scalar());
+            }
+        }
+    }
     if (YAML::Node const provider = r.node()["auth-provider"]; provider && !provider.IsNull()) {
         if (!provider.IsMap()) return r.field_error("auth-provider", "must be a mapping");
         std::string name;

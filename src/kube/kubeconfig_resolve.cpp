@@ -82,9 +82,8 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
                              {{"kubeconfig", cluster.origin}, {"cluster", context.cluster}, {"server", config.server}});
         config.insecure_skip_tls_verify = true;
     } else if (ca->empty()) {
-        return make_error(cluster_where,
-                          "certificate-authority or certificate-authority-data is required (or, for a throwaway test "
-                          "cluster only, insecure-skip-tls-verify: true)");
+        // No CA: the server is verified against the system trust store, as client-go does
+        // (config.ca_pem stays empty; HttpsConnection loads OpenSSL's default paths).
     } else {
         if (auto checked = check_certificates_pem(*ca); !checked) {
             return wrap_error(cluster_where + ": " +
@@ -114,13 +113,22 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
         return make_error(user_where + ": fields \"username\"/\"password\"", "basic authentication is not supported");
     }
 
-    if (user.exec) {
-        if (!user.token.empty() || !user.token_file.empty() || !user.client_certificate.empty() ||
-            !user.client_certificate_data.empty()) {
-            observe::log_warning("kube", "the user has both static credentials and an exec plugin; the exec plugin's "
-                                         "credentials take precedence where they overlap",
-                                 {{"user", context.user}, {"kubeconfig", user.origin}});
-        }
+    // clientcmd validation: uid, groups or extra need a user to impersonate.
+    if (user.impersonate.user.empty() &&
+        (!user.impersonate.uid.empty() || !user.impersonate.groups.empty() || !user.impersonate.extra.empty())) {
+        return make_error(user_where, "as-uid, as-groups or as-user-extra is set without as (the user to impersonate)");
+    }
+    config.impersonate = user.impersonate;
+
+    // client-go's exec Authenticator.UpdateTransportConfig: a token, token file or client
+    // certificate in the same user entry wins, and the plugin is not run at all.
+    bool const has_static_credentials = !user.token.empty() || !user.token_file.empty() ||
+                                        !user.client_certificate.empty() || !user.client_certificate_data.empty();
+    if (user.exec && has_static_credentials) {
+        observe::log_info("kube", "the user has static credentials and an exec plugin; the static credentials are "
+                                  "used and the plugin is not run, as kubectl does",
+                          {{"user", context.user}, {"kubeconfig", user.origin}});
+    } else if (user.exec) {
         if (auto valid = validate_exec_config(*user.exec); !valid) {
             return wrap_error(user_where + ": exec", valid.error());
         }

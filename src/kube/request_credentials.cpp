@@ -1,5 +1,7 @@
 #include "kube/request_credentials.hpp"
 
+#include <cctype>
+
 #include "observe/log.hpp"
 
 #include <boost/beast/http/field.hpp>
@@ -27,6 +29,7 @@ RequestAuthenticator::RequestAuthenticator(RestConfig const& config)
       static_token_(config.bearer_token),
       client_cert_pem_(config.client_cert_pem),
       client_key_pem_(config.client_key_pem),
+      impersonate_(config.impersonate),
       description_(describe_credentials(config)) {
     if (!config.token_file.empty()) token_source_.emplace(config.token_file, config.bearer_token);
 }
@@ -109,12 +112,43 @@ asio::awaitable<Result<std::optional<RequestCredentials>>> RequestAuthenticator:
 }
 
 void RequestAuthenticator::apply(RequestCredentials const& credentials,
-                                 http::request<http::string_body>& request) {
+                                 http::request<http::string_body>& request) const {
     if (credentials.bearer_token.empty()) {
         request.erase(http::field::authorization);
     } else {
         request.set(http::field::authorization, "Bearer " + credentials.bearer_token);
     }
+    if (impersonate_.empty()) return;
+    // transport.NewImpersonatingRoundTripper: one header per group and per extra value.
+    request.set("Impersonate-User", impersonate_.user);
+    if (!impersonate_.uid.empty()) request.set("Impersonate-Uid", impersonate_.uid);
+    request.erase("Impersonate-Group");
+    for (auto const& group : impersonate_.groups) request.insert("Impersonate-Group", group);
+    for (auto const& [key, value] : impersonate_.extra) {
+        auto const name = "Impersonate-Extra-" + impersonation_header_key(key);
+        request.erase(name);
+    }
+    for (auto const& [key, value] : impersonate_.extra)
+        request.insert("Impersonate-Extra-" + impersonation_header_key(key), value);
+}
+
+std::string impersonation_header_key(std::string_view key) {
+    // client-go headerKeyEscape: bytes that are not HTTP token characters, and '%', are
+    // percent-encoded so that the server's url.PathUnescape gives the key back.
+    static constexpr std::string_view token_punctuation = "!#$&'*+-.^_`|~";
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : key) {
+        bool const legal = std::isalnum(c) != 0 || token_punctuation.find(static_cast<char>(c)) != std::string_view::npos;
+        if (legal && c < 0x80) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    return out;
 }
 
 }  // namespace gic::kube

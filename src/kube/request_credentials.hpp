@@ -4,8 +4,8 @@
 // static bearer token, re-read from tokenFile as client-go does; the client certificate pair the
 // connection must present; and what to try after a 401.
 //
-// Where a provider and static credentials overlap, the provider's win (as the kubeconfig loader
-// warns): its token replaces the static one, its certificate pair replaces the configured one.
+// A kubeconfig user with static credentials never gets a provider (the loader follows client-go:
+// the plugin is not run then); in-process providers that overlap static credentials win.
 // Thread Safety: io_context thread only.
 
 #include "kube/credential_provider.hpp"
@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace gic::kube {
 
@@ -30,6 +31,9 @@ struct RequestCredentials {
     std::string client_cert_pem;               // with client_key_pem, or both empty
     std::string client_key_pem;                // never logged
 };
+
+// An `as-user-extra` key as an Impersonate-Extra-<key> header name part (client-go headerKeyEscape).
+std::string impersonation_header_key(std::string_view key);
 
 class RequestAuthenticator {
 public:
@@ -51,9 +55,10 @@ public:
     // The static or token-file token (not the provider's), re-read from the file when due.
     std::string static_token(bool force_reread = false);
 
-    // Sets `Authorization: Bearer` on `request`, or removes it when there is no token.
-    static void apply(RequestCredentials const& credentials,
-                      boost::beast::http::request<boost::beast::http::string_body>& request);
+    // Sets `Authorization: Bearer` on `request` (or removes it when there is no token) and the
+    // Impersonate-* headers of the kubeconfig's `as*` fields.
+    void apply(RequestCredentials const& credentials,
+               boost::beast::http::request<boost::beast::http::string_body>& request) const;
 
     // Where the credentials come from, for ApiError::credentials; never a secret.
     std::string const& description() const { return description_; }
@@ -67,6 +72,7 @@ private:
     std::string client_cert_pem_;
     std::string client_key_pem_;
     std::optional<TokenFileSource> token_source_;
+    Impersonation impersonate_;
     std::string description_;
 };
 

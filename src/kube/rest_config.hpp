@@ -8,8 +8,21 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gic::kube {
+
+// kubeconfig `as`, `as-uid`, `as-groups`, `as-user-extra`: sent as Impersonate-* headers on every
+// request and watch (client-go transport.NewImpersonatingRoundTripper).
+struct Impersonation {
+    std::string user;
+    std::string uid;
+    std::vector<std::string> groups;
+    std::vector<std::pair<std::string, std::string>> extra;  // key, value (a key may repeat)
+
+    bool empty() const { return user.empty() && uid.empty() && groups.empty() && extra.empty(); }
+};
 
 struct RestConfig {
     std::string server;            // "https://host:port" (IPv6 literal bracketed)
@@ -17,7 +30,10 @@ struct RestConfig {
     std::string port;              // "443" when the URL had none
     std::string path_prefix;       // "/k8s/clusters/c-1" when the server URL has a path (proxies); else empty
     std::string tls_server_name;   // overrides the name verified and sent as SNI; empty: host
-    std::string ca_pem;            // trusted roots for the API server; empty only with insecure_skip_tls_verify
+    // Trusted roots for the API server. Empty: the system trust store (OpenSSL's default paths, which
+    // honour SSL_CERT_FILE and SSL_CERT_DIR), as client-go does for a cluster without a CA; with
+    // insecure_skip_tls_verify: no verification.
+    std::string ca_pem;
     // kubeconfig `insecure-skip-tls-verify: true` (allowed only without a CA; logged loudly at load):
     // the connection must then not verify the server's certificate chain or name.
     bool insecure_skip_tls_verify = false;
@@ -28,6 +44,7 @@ struct RestConfig {
     // Exec plugin credentials (see credential_provider.hpp for what the client calls); when set,
     // complete_credentials() has already copied a first set into the fields above.
     std::shared_ptr<CredentialProvider> credential_provider;
+    Impersonation impersonate;
     std::string namespace_;        // default namespace (in-cluster: POD_NAMESPACE or the mounted file)
     std::string origin;            // for messages: "in-cluster config" or "kubeconfig /path (context ctx)"
 };
@@ -50,7 +67,8 @@ Result<RestConfig> load_kubeconfig(std::string const& path, std::string const& c
 // Where clientcmd looks for kubeconfig files. `explicit_path` (--kubeconfig): that file only,
 // missing is an error. Else `kubeconfig_env` (KUBECONFIG, ':'-separated): every listed file,
 // merged (first file to define a value wins), missing files skipped (an error only when all are
-// missing). Else `home`/.kube/config.
+// missing; callers that can fall back to the in-cluster configuration use load_kubeconfig_model
+// and kubeconfig_is_empty first, as client-go's deferred loader does). Else `home`/.kube/config.
 struct KubeconfigLocations {
     std::string explicit_path;
     std::string kubeconfig_env;

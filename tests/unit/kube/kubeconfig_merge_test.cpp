@@ -146,6 +146,18 @@ BOOST_AUTO_TEST_CASE(location_errors) {
     }
 }
 
+// clientcmd skips missing files: the model is empty (the caller may use the in-cluster config).
+BOOST_AUTO_TEST_CASE(kubeconfig_naming_only_missing_files_is_an_empty_model) {
+    std::string source;
+    auto const model = load_kubeconfig_model(KubeconfigLocations{"", dir.file("x") + ":" + dir.file("y"), ""}, source);
+    BOOST_REQUIRE(model.has_value());
+    BOOST_TEST(kubeconfig_is_empty(*model));
+    BOOST_TEST(source == "KUBECONFIG=" + dir.file("x") + ":" + dir.file("y"));
+    write_file(b, file(cluster("c", "https://b:2"), user("u", "    token: tb\n"), context("x", "c", "u"), "x"));
+    auto const present = load_kubeconfig_model(KubeconfigLocations{"", dir.file("x") + ":" + b, ""}, source);
+    BOOST_TEST(!kubeconfig_is_empty(present.value()));
+}
+
 BOOST_AUTO_TEST_CASE(an_unparsable_file_in_the_list_is_an_error_naming_it) {
     write_file(a, "clusters: [\n");
     write_file(b, file(cluster("c", "https://b:2"), user("u", "    token: tb\n"), context("x", "c", "u"), "x"));

@@ -150,9 +150,11 @@ BOOST_AUTO_TEST_CASE(unparsable_ca_is_an_error) {
     BOOST_TEST(contains(bad_base64, "clusters[0] (\"c\"): field \"certificate-authority-data\": is not valid base64"));
 }
 
-BOOST_AUTO_TEST_CASE(no_ca_at_all_is_an_error) {
-    auto const message = error(kubeconfig_text(server(), "    token: t\n"));
-    BOOST_TEST(contains(message, "cluster \"c\": certificate-authority or certificate-authority-data is required"));
+// client-go verifies a cluster without a CA against the system trust store.
+BOOST_AUTO_TEST_CASE(no_ca_means_the_system_trust_store) {
+    auto const config = load(kubeconfig_text(server(), "    token: t\n")).value();
+    BOOST_TEST(config.ca_pem.empty());
+    BOOST_TEST(!config.insecure_skip_tls_verify);
 }
 
 BOOST_AUTO_TEST_CASE(tls_server_name) {
@@ -252,6 +254,47 @@ BOOST_AUTO_TEST_CASE(exec_plugin_becomes_a_credential_provider) {
     BOOST_TEST(exec.command == dir.file("bin/get-token"));
     BOOST_TEST(exec.args.size() == 2u);
     BOOST_TEST(exec.api_version == "client.authentication.k8s.io/v1");
+}
+
+// client-go's exec Authenticator.UpdateTransportConfig: static credentials in the same user
+// entry win and the plugin is never run.
+BOOST_AUTO_TEST_CASE(a_token_or_certificate_beside_an_exec_plugin_wins_and_the_plugin_is_not_used) {
+    std::string const exec = "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/false\n      interactiveMode: Never\n";
+    auto with_token = load(kubeconfig_text(server() + ca_data(), "    token: static\n" + exec)).value();
+    BOOST_TEST(with_token.credential_provider == nullptr);
+    BOOST_TEST(with_token.bearer_token == "static");
+    write_file(dir.file("token"), "from-file\n");
+    auto with_file = load(kubeconfig_text(server() + ca_data(), "    tokenFile: token\n" + exec)).value();
+    BOOST_TEST(with_file.credential_provider == nullptr);
+    BOOST_TEST(with_file.bearer_token == "from-file");
+    auto with_cert = load(kubeconfig_text(server() + ca_data(),
+                                          "    client-certificate-data: " + b64(pki().client.cert.to_pem()) +
+                                              "\n    client-key-data: " + b64(pki().client.key.to_pkcs8_pem()) + "\n" + exec))
+                         .value();
+    BOOST_TEST(with_cert.credential_provider == nullptr);
+    BOOST_TEST(!with_cert.client_cert_pem.empty());
+    // Alone, the plugin is the credential provider.
+    BOOST_TEST(load(kubeconfig_text(server() + ca_data(), exec)).value().credential_provider != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(impersonation_fields_are_kept_for_every_request) {
+    auto const config = load(kubeconfig_text(server() + ca_data(),
+                                             "    token: t\n    as: system:serviceaccount:ns:sa\n    as-uid: \"42\"\n"
+                                             "    as-groups: [g1, g2]\n"
+                                             "    as-user-extra:\n      scopes: [view, edit]\n      reason: [debug]\n"))
+                            .value();
+    BOOST_TEST(config.impersonate.user == "system:serviceaccount:ns:sa");
+    BOOST_TEST(config.impersonate.uid == "42");
+    BOOST_TEST(config.impersonate.groups == (std::vector<std::string>{"g1", "g2"}), boost::test_tools::per_element());
+    BOOST_TEST(config.impersonate.extra.size() == 3u);
+    BOOST_TEST(load(kubeconfig_text(server() + ca_data(), "    token: t\n")).value().impersonate.empty());
+}
+
+BOOST_AUTO_TEST_CASE(impersonating_groups_without_a_user_is_an_error) {
+    auto const message = error(kubeconfig_text(server() + ca_data(), "    token: t\n    as-groups: [g]\n"));
+    BOOST_TEST(contains(message, "user \"u\": as-uid, as-groups or as-user-extra is set without as"), message);
+    auto const shape = error(kubeconfig_text(server() + ca_data(), "    token: t\n    as: x\n    as-groups: g\n"));
+    BOOST_TEST(contains(shape, "field \"as-groups\": must be a list of strings"), shape);
 }
 
 BOOST_AUTO_TEST_CASE(auth_provider_is_not_supported) {
