@@ -138,4 +138,12 @@ void Sandbox::clear_istiod_faults() const {
     if (r.status / 100 != 2) throw std::runtime_error("clearing istiod faults failed: " + r.body);
 }
 
+std::filesystem::path source_root() {
+    // __FILE__ as the compiler saw it: relative to the build root, which is two levels above the
+    // agent binary (<build>/src/gen-istio-cert), or absolute.
+    std::filesystem::path file(__FILE__);
+    if (file.is_relative()) file = std::filesystem::path(agent_binary()).parent_path().parent_path() / file;
+    return std::filesystem::weakly_canonical(file).parent_path().parent_path().parent_path();
+}
+
 }  // namespace gic::test

@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,5 +82,8 @@ private:
 
 // Paths of the binaries under test, from the environment meson sets.
 std::string agent_binary();
+
+// The source tree (manifests/, docs/), found from this library's own source path.
+std::filesystem::path source_root();
 
 }  // namespace gic::test

@@ -36,14 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The source tree, from this file's path as the compiler saw it (relative to the build root,
-// which is two levels above the agent binary: <build>/src/gen-istio-cert).
-fs::path source_root() {
-    fs::path file(__FILE__);
-    if (file.is_relative()) file = fs::path(agent_binary()).parent_path().parent_path() / file;
-    return fs::weakly_canonical(file).parent_path().parent_path().parent_path();
-}
-
 std::vector<std::string> lines_of(std::string const& text) {
     std::vector<std::string> out;
     std::istringstream in(text);
