@@ -134,6 +134,7 @@ struct Client::Impl {
         bool refreshed_after_401 = false;
         std::optional<RequestCredentials> refreshed;  // what a 401 was answered with: the retry's
         int retries = 0;
+        auto const call_started = Clock::now();
         for (;;) {
             co_await throttle();
             auto fetched = co_await authenticator.for_attempt(refreshed);
@@ -194,7 +195,10 @@ struct Client::Impl {
             if (auto const it = response.find(http::field::retry_after); it != response.end()) {
                 retry_after = parse_retry_after(it->value());
             }
-            if ((code == 429 || code >= 500) && retry_after && retries < options.max_retries) {
+            // parse_retry_after caps the wait at max_retry_after.
+            bool const within_deadline =
+                retry_after && Clock::now() + *retry_after <= call_started + options.retry_deadline;
+            if ((code == 429 || code >= 500) && retry_after && retries < options.max_retries && within_deadline) {
                 ++retries;
                 observe::log_debug("kube", "retrying after the server's Retry-After",
                                    {{"verb", verb},
