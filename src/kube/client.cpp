@@ -10,6 +10,7 @@
 #include "kube/status_parse.hpp"
 #include "observe/log.hpp"
 #include "util/duration.hpp"
+#include "util/loop_thread.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -130,6 +131,7 @@ struct Client::Impl {
     asio::awaitable<ApiResult<boost::json::object>> call(http::verb method, std::string verb, ResourceRef ref,
                                                          std::string path, std::optional<std::string> payload,
                                                          std::string query = {}) {
+        util::expect_loop_thread(executor, "kube::Client request");  // its connection and limiter are unlocked
         std::string const target = target_for(std::move(path), query);
         bool refreshed_after_401 = false;
         std::optional<RequestCredentials> refreshed;  // what a 401 was answered with: the retry's
