@@ -9,13 +9,16 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <stdexcept>
+
 namespace gic::agent {
 
 boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaClient& ca, IssueParams const& params,
                                                                     std::function<Result<std::string>()> const& token_reader,
                                                                     int attempts, util::BackoffPolicy backoff_policy) {
     auto const spiffe_id = params.identity.spiffe_id();
-    auto key = pki::PrivateKey::generate(params.algorithm);
+    if (!params.keygen_worker) throw std::logic_error("issue_certificate: IssueParams::keygen_worker is not set");
+    auto key = co_await pki::async_generate_key(*params.keygen_worker, params.algorithm);
     auto csr = pki::make_csr_pem(key, spiffe_id);
     if (!csr) co_return IssueError{wrap_error("building the CSR for " + spiffe_id, csr.error()), IssueFailure::local};
 

@@ -9,6 +9,7 @@
 #include "pki/key.hpp"
 #include "util/backoff.hpp"
 #include "util/error.hpp"
+#include "util/worker.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -28,6 +29,8 @@ struct IssueParams {
     std::chrono::seconds ttl{24 * 3600};
     std::vector<pki::Certificate> trusted_roots;
     observe::AgentMetrics* metrics = nullptr;  // CA call count and duration; none recorded when null
+    // Where the key is generated, off the loop; required. Outlives the call.
+    util::Worker* keygen_worker = nullptr;
 };
 
 struct IssueResult {
@@ -51,7 +54,8 @@ struct IssueError {
 template <class T>
 using IssueOutcome = boost::system::result<T, IssueError>;
 
-// Reads the token through `token_reader` before each attempt (kubelet rotates it), retries retriable
+// Generates the key on params.keygen_worker (the loop keeps running meanwhile), then reads the
+// token through `token_reader` before each attempt (kubelet rotates it), retries retriable
 // CA statuses up to `attempts` times with `backoff`, and validates what comes back.
 boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaClient& ca, IssueParams const& params,
                                                                     std::function<Result<std::string>()> const& token_reader,

@@ -164,7 +164,7 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
     auto const spiffe_id = config_.identity.spiffe_id();
     for (;;) {
         IssueParams const params{config_.identity, config_.algorithm, config_.ttl, roots_.current().certs,
-                                 config_.metrics ? &config_.metrics->agent() : nullptr};
+                                 config_.metrics ? &config_.metrics->agent() : nullptr, &keygen_worker_};
         auto issued = co_await issue_certificate(ca_, params, token_reader_, 1, config_.backoff);
         if (!issued) {
             auto const& failure = issued.error();

@@ -25,6 +25,7 @@
 #include "istio/ca_client.hpp"
 #include "observe/metrics.hpp"
 #include "util/backoff.hpp"
+#include "util/worker.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -92,6 +93,8 @@ private:
     // The renewal time is drawn once per certificate (by serial) so the jitter does not drift.
     std::string scheduled_serial_;
     std::chrono::system_clock::time_point scheduled_due_{};
+    // Key generation runs here, off the loop; joined when the Rotator goes.
+    util::Worker keygen_worker_;
 };
 
 }  // namespace gic::agent

@@ -5,8 +5,6 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include <limits>
-
 namespace gic::istio {
 
 void validate_ca_channel_config(CaClientConfig const& config) {
@@ -27,7 +25,7 @@ std::shared_ptr<grpc::Channel> make_ca_channel(CaClientConfig const& config) {
     if (!config.tls_server_name.empty()) args.SetSslTargetNameOverride(config.tls_server_name);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
-    args.SetMaxReceiveMessageSize(std::numeric_limits<int>::max());
+    args.SetMaxReceiveMessageSize(max_ca_response_bytes);
     // Our caller owns retries (it knows about backoff, token refresh and root rotation).
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
 

@@ -1,6 +1,7 @@
 // CaError: which failures are worth retrying soon, and the one line an operator reads.
 
 #include "istio/ca_client.hpp"
+#include "istio/ca_channel.hpp"
 
 #include <initializer_list>
 #include <stdexcept>
@@ -102,8 +103,13 @@ std::string hint(CaError const& e) {
         case grpc::StatusCode::DEADLINE_EXCEEDED:
             return "no answer within the per-call deadline; istiod may be overloaded or the path to it drops packets";
         case grpc::StatusCode::CANCELLED: return "the call was cancelled (shutdown or lost leadership)";
-        case grpc::StatusCode::INTERNAL:
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
+            if (e.message.find("Received message larger than max") != std::string::npos) {
+                return "the CA's answer is larger than the " + std::to_string(max_ca_response_bytes) +
+                       " bytes accepted (a certificate chain is a few KiB); it was refused";
+            }
+            return "a transient failure on the CA side (worth retrying with backoff)";
+        case grpc::StatusCode::INTERNAL:
         case grpc::StatusCode::ABORTED: return "a transient failure on the CA side (worth retrying with backoff)";
         case grpc::StatusCode::UNIMPLEMENTED:
             return "the server does not serve istio.v1.auth.IstioCertificateService (is the CA server enabled and "

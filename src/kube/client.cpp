@@ -10,6 +10,7 @@
 #include "kube/status_parse.hpp"
 #include "observe/log.hpp"
 #include "util/duration.hpp"
+#include "util/loop_thread.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -130,10 +131,12 @@ struct Client::Impl {
     asio::awaitable<ApiResult<boost::json::object>> call(http::verb method, std::string verb, ResourceRef ref,
                                                          std::string path, std::optional<std::string> payload,
                                                          std::string query = {}) {
+        util::expect_loop_thread(executor, "kube::Client request");  // its connection and limiter are unlocked
         std::string const target = target_for(std::move(path), query);
         bool refreshed_after_401 = false;
         std::optional<RequestCredentials> refreshed;  // what a 401 was answered with: the retry's
         int retries = 0;
+        auto const call_started = Clock::now();
         for (;;) {
             co_await throttle();
             auto fetched = co_await authenticator.for_attempt(refreshed);
@@ -194,7 +197,10 @@ struct Client::Impl {
             if (auto const it = response.find(http::field::retry_after); it != response.end()) {
                 retry_after = parse_retry_after(it->value());
             }
-            if ((code == 429 || code >= 500) && retry_after && retries < options.max_retries) {
+            // parse_retry_after caps the wait at max_retry_after.
+            bool const within_deadline =
+                retry_after && Clock::now() + *retry_after <= call_started + options.retry_deadline;
+            if ((code == 429 || code >= 500) && retry_after && retries < options.max_retries && within_deadline) {
                 ++retries;
                 observe::log_debug("kube", "retrying after the server's Retry-After",
                                    {{"verb", verb},

@@ -4,7 +4,8 @@
 // only with insecure_skip_tls_verify and no CA, warned about once per client), Impersonate-*
 // headers from the kubeconfig's `as*` fields on every request and watch, one keep-alive connection reused for sequential calls,
 // per-request deadline, client-side rate limit (QPS 5, burst 10), retries of 429/5xx that carry
-// Retry-After (at most 10, client-go's rule).
+// Retry-After (at most 10, client-go's rule; each wait capped at 60 s, and none that would end
+// after ClientOptions::retry_deadline).
 //
 // Credentials per request (request_credentials.hpp): with RestConfig::credential_provider, its
 // get() before every request (Authorization from its token, its client certificate presented; a
@@ -59,6 +60,9 @@ struct ClientOptions {
     double qps = 5.0;   // <= 0 disables the rate limit
     int burst = 10;
     int max_retries = 10;
+    // No Retry-After wait that would end later than this after the call began: the server's
+    // answer is then returned. Bounds one call at about retry_deadline + request_timeout.
+    std::chrono::milliseconds retry_deadline{120'000};
     std::string user_agent = "gen-istio-cert";
     // Also send the deadline as `?timeout=10s` so the server gives up too (client-go does).
     bool send_timeout_param = true;

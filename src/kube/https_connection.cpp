@@ -1,5 +1,7 @@
 #include "kube/https_connection.hpp"
 
+#include "util/answer_or_deadline.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -18,6 +20,9 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <functional>
+#include <memory>
+#include <utility>
 
 #include <sys/socket.h>
 
@@ -32,9 +37,6 @@ using asio::as_tuple;
 using asio::use_awaitable;
 
 namespace {
-
-// Secrets are at most 1 MiB; lists of them are bounded by what we ask for.
-constexpr std::uint64_t max_response_body = 64ull * 1024 * 1024;
 
 bool is_ip_address(std::string const& text) {
     boost::system::error_code ec;
@@ -118,6 +120,15 @@ void HttpsConnection::close() {
 
 Error HttpsConnection::failure(std::string const& what, boost::system::error_code const& ec) const {
     if (ec == beast::error::timeout) return make_error(what + " " + server_, "request timed out");
+    if (ec == http::error::header_limit)
+        return make_error(what + " " + server_,
+                          "the response header is larger than " + std::to_string(max_response_header) + " bytes");
+    if (ec == http::error::body_limit)
+        return make_error(what + " " + server_,
+                          "the response body is larger than " + std::to_string(max_response_body) + " bytes");
+    if (ec == http::error::buffer_overflow)
+        return make_error(what + " " + server_, "a chunk header (with its extensions) or the trailer is larger than " +
+                                                    std::to_string(max_read_buffer) + " bytes");
     return make_error(what + " " + server_, ec.message());
 }
 
@@ -144,6 +155,41 @@ bool HttpsConnection::idle_connection_usable() {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+// tcp_stream's expiry does not cover resolving, and a cancelled async_resolve completes only
+// once getaddrinfo returns (it runs on Asio's resolver thread): the lookup is abandoned at the
+// deadline instead, like every other step of the request.
+asio::awaitable<Result<tcp::resolver::results_type>> HttpsConnection::resolve(
+    std::chrono::steady_clock::time_point deadline) {
+    using Answer = std::pair<boost::system::error_code, tcp::resolver::results_type>;
+    auto resolver = std::make_shared<tcp::resolver>(executor_);
+    // Named, not a temporary inside the co_await: g++ 12 destroys such temporaries twice.
+    std::function<void(std::function<void(Answer)>)> start = [resolver, host = host_,
+                                                               port = port_](std::function<void(Answer)> done) {
+        resolver->async_resolve(host, port, [resolver, done = std::move(done)](boost::system::error_code ec,
+                                                                                tcp::resolver::results_type results) {
+            done(Answer{ec, std::move(results)});
+        });
+    };
+    std::optional<Answer> answer;
+    try {
+        answer = co_await util::answer_or_deadline<Answer>(deadline, std::move(start));
+    } catch (boost::system::system_error const&) {
+        close();
+        throw;
+    }
+    if (!answer) {
+        close();
+        co_return make_error("resolving the host of " + server_,
+                             "no answer for " + host_ + " before the request deadline");
+    }
+    if (answer->first) {
+        close();
+        co_await throw_if_cancelled(answer->first);
+        co_return make_error("resolving the host of " + server_, answer->first.message());
+    }
+    co_return std::move(answer->second);
+}
+
 asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock::time_point deadline) {
     close();
     tcp::resolver::results_type endpoints;
@@ -151,14 +197,9 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
         endpoints = tcp::resolver::results_type::create(
             tcp::endpoint(asio::ip::make_address(host_), static_cast<unsigned short>(std::stoi(port_))), host_, port_);
     } else {
-        tcp::resolver resolver(executor_);
-        auto [ec, results] = co_await resolver.async_resolve(host_, port_, as_tuple(use_awaitable));
-        if (ec) {
-            close();
-            co_await throw_if_cancelled(ec);
-            co_return make_error("resolving the host of " + server_, ec.message());
-        }
-        endpoints = std::move(results);
+        auto resolved = co_await resolve(deadline);
+        if (!resolved) co_return resolved.error();
+        endpoints = std::move(*resolved);
     }
 
     stream_.emplace(executor_, ssl_context_);
@@ -232,6 +273,7 @@ asio::awaitable<Result<HttpsConnection::Response>> HttpsConnection::round_trip(
 
         // A new parser per message; the buffer belongs to the connection.
         http::response_parser<http::string_body> parser;
+        parser.header_limit(max_response_header);
         parser.body_limit(max_response_body);
         auto [read_ec, read] = co_await http::async_read(*stream_, buffer_, parser, as_tuple(use_awaitable));
         (void)read;
@@ -262,6 +304,8 @@ asio::awaitable<Result<HttpsConnection::ResponseHead>> HttpsConnection::start_st
     auto const write_ec = co_await send(request, deadline);
     if (write_ec) co_return failure("sending the request to", write_ec);
     stream_parser_.emplace();
+    stream_parser_->header_limit(max_response_header);
+    // A watch body has no end in size; the framer caps each event instead.
     stream_parser_->body_limit(boost::none);
     auto [read_ec, read] = co_await http::async_read_header(*stream_, buffer_, *stream_parser_, as_tuple(use_awaitable));
     (void)read;

@@ -7,6 +7,11 @@
 // The one exception to strict TLS is RestConfig::insecure_skip_tls_verify without a CA (a
 // kubeconfig for a throwaway cluster): the server's chain and name are then not verified at all
 // (SNI is still sent). With a CA the flag is ignored and verification stays strict.
+//
+// What a server can make us hold is bounded (docs/operations.md, "Limits"): the response head,
+// every chunk-size line (chunk extensions included) and the trailer by the read buffer, the body
+// of a whole response by max_response_body. Host name resolution ends at the request deadline
+// like the rest of the exchange.
 
 #include "kube/rest_config.hpp"
 #include "util/error.hpp"
@@ -24,10 +29,22 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
 namespace gic::kube {
+
+// Kubernetes keeps objects under ~1.5 MiB (etcd's request limit): a Secret, Lease, ConfigMap,
+// Status or a one-object list is well below this.
+inline constexpr std::uint64_t max_response_body = 3ull * 1024 * 1024;
+// The status line and header fields of a response (Go's client allows 1 MiB; the API server sends
+// a few hundred bytes, a few KiB with Warning headers).
+inline constexpr std::uint32_t max_response_header = 32 * 1024;
+// Bytes read but not yet parsed: bounds one chunk-size line with its extensions, and the trailer.
+// Larger than max_response_header, so that an oversized head is reported as such.
+inline constexpr std::size_t max_read_buffer = 64 * 1024;
 
 class HttpsConnection {
 public:
@@ -84,6 +101,8 @@ private:
     boost::asio::awaitable<boost::system::error_code> send(Request& request,
                                                            std::chrono::steady_clock::time_point deadline);
     Error failure(std::string const& what, boost::system::error_code const& ec) const;
+    boost::asio::awaitable<Result<boost::asio::ip::tcp::resolver::results_type>> resolve(
+        std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<void> throw_if_cancelled(boost::system::error_code const& ec);
 
     boost::asio::any_io_executor executor_;
@@ -98,7 +117,7 @@ private:
     std::string client_key_pem_;
     boost::asio::ssl::context ssl_context_;
     std::optional<Stream> stream_;
-    boost::beast::flat_buffer buffer_;
+    boost::beast::flat_buffer buffer_{max_read_buffer};
     std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> stream_parser_;
 };
 

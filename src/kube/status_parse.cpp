@@ -60,7 +60,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view header) {
     if (!std::all_of(header.begin(), header.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
         return std::nullopt;
     }
-    return std::chrono::seconds(std::stol(std::string(header)));
+    return std::min(std::chrono::seconds(std::stol(std::string(header))), max_retry_after);
 }
 
 ApiError api_error_from_response(int http_code, std::string_view body,
@@ -68,6 +68,7 @@ ApiError api_error_from_response(int http_code, std::string_view body,
     ApiError error;
     error.code = http_code;
     error.retry_after = retry_after_header;
+    if (error.retry_after) error.retry_after = std::min(*error.retry_after, max_retry_after);
 
     boost::system::error_code ec;
     boost::json::value const parsed = boost::json::parse(body, ec);
@@ -88,7 +89,7 @@ ApiError api_error_from_response(int http_code, std::string_view body,
         if (details && details->is_object() && !error.retry_after) {
             if (auto const* seconds = details->as_object().if_contains("retryAfterSeconds");
                 seconds && seconds->is_int64() && seconds->as_int64() > 0) {
-                error.retry_after = std::chrono::seconds(seconds->as_int64());
+                error.retry_after = std::min(std::chrono::seconds(seconds->as_int64()), max_retry_after);
             }
         }
     }

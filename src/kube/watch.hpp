@@ -40,7 +40,7 @@ struct WatchOptions {
     std::chrono::seconds timeout_seconds{300};  // sent to the server; it ends the stream then
     bool allow_bookmarks = true;
     std::chrono::seconds idle_grace{30};        // extra time without bytes before we give up
-    std::size_t max_event_bytes = 8 * 1024 * 1024;  // one event's JSON; larger ends the stream with an error
+    std::size_t max_event_bytes = 3 * 1024 * 1024;  // one event's JSON (an object and its envelope); larger ends the stream with an error
 };
 
 class WatchStream {

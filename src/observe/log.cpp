@@ -9,10 +9,11 @@
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/sync_frontend.hpp>
 #include <boost/log/sinks/text_ostream_backend.hpp>
-#include <boost/log/sources/logger.hpp>
+#include <boost/log/sources/logger.hpp>  // logger_mt
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/core/null_deleter.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 
@@ -21,8 +22,10 @@ namespace {
 
 namespace blog = boost::log;
 
-Level g_level = Level::info;
-Format g_format = Format::text;
+// log() is called from gRPC's threads too (grpc_log.cpp): everything it reads is atomic or
+// internally locked.
+std::atomic<Level> g_level{Level::info};
+std::atomic<Format> g_format{Format::text};
 
 std::string_view level_name(Level l) {
     switch (l) {
@@ -51,8 +54,10 @@ std::string text_value(std::string_view v) {
 // The message is free text; only control characters (a newline from a peer's error text) force quoting.
 std::string text_message(std::string_view m) { return has_control(m) ? json_string(m) : std::string(m); }
 
-blog::sources::logger& logger() {
-    static blog::sources::logger lg;
+// The _mt source locks around each record; the synchronous_sink frontend serialises writes to
+// the stream, so that lines from several threads never interleave.
+blog::sources::logger_mt& logger() {
+    static blog::sources::logger_mt lg;
     return lg;
 }
 
@@ -70,8 +75,6 @@ bool parse_level(std::string_view text, Level& out) {
 void init_logging(Level level, Format format) { init_logging(level, format, std::clog); }
 
 void init_logging(Level level, Format format, std::ostream& out) {
-    g_level = level;
-    g_format = format;
     using backend_t = blog::sinks::text_ostream_backend;
     auto backend = boost::make_shared<backend_t>();
     backend->add_stream(boost::shared_ptr<std::ostream>(&out, boost::null_deleter()));
@@ -80,6 +83,8 @@ void init_logging(Level level, Format format, std::ostream& out) {
     sink->set_formatter(blog::expressions::stream << blog::expressions::smessage);
     blog::core::get()->remove_all_sinks();
     blog::core::get()->add_sink(sink);
+    g_level = level;
+    g_format = format;
 }
 
 std::string format_line(Format format, std::string_view time, Level level, std::string_view component,
@@ -99,9 +104,10 @@ std::string format_line(Format format, std::string_view time, Level level, std::
 }
 
 void log(Level level, std::string_view component, std::string_view message, std::initializer_list<Field> fields) {
-    if (level < g_level) return;
+    if (level < g_level.load(std::memory_order_relaxed)) return;
     auto const now = util::format_rfc3339_micro(std::chrono::system_clock::now());
-    BOOST_LOG(logger()) << format_line(g_format, now, level, component, message, fields);
+    BOOST_LOG(logger()) << format_line(g_format.load(std::memory_order_relaxed), now, level, component, message,
+                                       fields);
 }
 
 }  // namespace gic::observe

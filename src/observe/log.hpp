@@ -2,6 +2,8 @@
 // Structured logging on Boost.Log: every record has time, level, component and a message, plus
 // key=value fields (identity, Secret, Lease ...). Output goes to stderr as text or JSON lines.
 // Tokens, keys and certificate bodies are never passed here.
+// Thread safety: log() may be called from any thread (gRPC calls it from its own); lines never
+// interleave. init_logging() is meant for start-up, before other threads log.
 
 #include <initializer_list>
 #include <iosfwd>

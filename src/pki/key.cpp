@@ -1,6 +1,7 @@
 #include "pki/key.hpp"
 
 #include "pki/openssl_error.hpp"
+#include "util/worker.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -116,6 +117,11 @@ PrivateKey PrivateKey::generate(KeyAlgorithm algorithm) {
                                  " key failed: " + detail::take_openssl_error());
     }
     return PrivateKey(std::move(key));
+}
+
+boost::asio::awaitable<PrivateKey> async_generate_key(util::Worker& worker, KeyAlgorithm algorithm) {
+    // Only the algorithm crosses to the worker; OpenSSL's error queue is per thread.
+    return worker.run([algorithm] { return PrivateKey::generate(algorithm); });
 }
 
 Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {

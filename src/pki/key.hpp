@@ -5,9 +5,15 @@
 #include "pki/handles.hpp"
 #include "util/error.hpp"
 
+#include <boost/asio/awaitable.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace gic::util {
+class Worker;
+}
 
 namespace gic::pki {
 
@@ -45,5 +51,10 @@ private:
     explicit PrivateKey(PKeyPtr key) : key_(std::move(key)) {}
     PKeyPtr key_;
 };
+
+// PrivateKey::generate on `worker`'s thread, so that the loop keeps serving probes, the Lease and
+// watches meanwhile (an rsa-4096 key takes up to hundreds of milliseconds). Cancellation as
+// util::Worker::run: the awaiting coroutine resumes at once; the key is discarded.
+boost::asio::awaitable<PrivateKey> async_generate_key(util::Worker& worker, KeyAlgorithm algorithm);
 
 }  // namespace gic::pki

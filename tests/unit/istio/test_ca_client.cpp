@@ -391,4 +391,20 @@ BOOST_FIXTURE_TEST_CASE(rebuild_with_an_empty_bundle_throws_and_keeps_the_old_ch
     BOOST_TEST(call(client).has_value());
 }
 
+BOOST_FIXTURE_TEST_CASE(an_answer_beyond_the_receive_limit_is_refused_as_resource_exhausted, TlsFixture) {
+    // A CA (or whatever answers at its address) sending 4 MiB: the channel refuses it at 1 MiB.
+    server.set_handler(gic::test::answer_with({std::string(4 * 1024 * 1024, 'c'), "root"}));
+    auto result = call(config());
+    BOOST_REQUIRE(result.has_error());
+    BOOST_TEST(code_of(result) == as_int(StatusCode::RESOURCE_EXHAUSTED), result.error().describe());
+    BOOST_TEST(contains(result.error().describe(), "the CA's answer is larger than the 1048576 bytes accepted"),
+               result.error().describe());
+
+    // A chain of the usual size still passes on the same kind of channel.
+    server.set_handler(gic::test::answer_with({std::string(16 * 1024, 'c'), "root"}));
+    io.restart();
+    auto usual = call(config());
+    BOOST_TEST(usual.has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
