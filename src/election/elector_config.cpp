@@ -35,14 +35,16 @@ Result<void> validate_timings(milliseconds lease_duration, milliseconds renew_de
     if (lease_duration <= renew_deadline) return make_error("--lease-duration", "must be greater than --renew-deadline");
     if (double(renew_deadline.count()) <= 1.2 * double(retry_period.count()))
         return make_error("--renew-deadline", "must be greater than 1.2 x --retry-period");
-    auto const timeout = lease_request_timeout(renew_deadline);
-    if (lease_duration < renew_deadline + timeout) {
-        auto const need = std::chrono::ceil<std::chrono::seconds>(renew_deadline + timeout);
+    // A leader gives up --retry-period + --renew-deadline after its last successful renewal was
+    // sent (client-go's renew loop); followers take over --lease-duration after the API server
+    // recorded it, which is later. The Lease must cover the leader's whole reach.
+    if (lease_duration < retry_period + renew_deadline) {
+        auto const need = std::chrono::ceil<std::chrono::seconds>(retry_period + renew_deadline);
         return make_error("--lease-duration",
-                          "must be at least --renew-deadline plus the Lease request timeout (" + text(renew_deadline) +
-                              " + " + text(timeout) + "), use " + text(need) +
-                              " or more: followers count from when the API server recorded the renewal, "
-                              "the leader from its answer");
+                          "must be at least --retry-period plus --renew-deadline (" + text(retry_period) + " + " +
+                              text(renew_deadline) + "), use " + text(need) +
+                              " or more: a leader keeps trying to renew that long after its last renewal, "
+                              "followers wait the lease duration");
     }
     return {};
 }

@@ -106,9 +106,11 @@ void LeaderElector::report(char const* what) {
 
 awaitable<Attempt> LeaderElector::attempt() {
     auto const sequence = watch_sequence_;
+    auto const sent = clocks_.steady();
     auto result = co_await try_acquire_or_renew(api_, state_, clocks_);
     if (result.outcome == Attempt::Outcome::acquired) {
         last_renew_ = std::chrono::system_clock::now();
+        last_success_sent_ = sent;
     } else if (watch_sequence_ != sequence) {
         // The watch saw a change while our GET was in flight; its view may be the newer one.
         if (latest_watched_) {
@@ -205,16 +207,27 @@ awaitable<bool> LeaderElector::renew_round(SteadyTime deadline) {
     }
 }
 
+// client-go's renew loop (leaderelection.go, renew): after a success it waits RetryPeriod, then
+// gives itself RenewDeadline to renew again, trying every RetryPeriod; so a leader gives up
+// RetryPeriod + RenewDeadline after its last success, and a slow API server causes no more
+// hand-overs here than there. The deadline counts from when the last successful request was sent
+// (client-go: from its answer), so the leader never acts past what the API server recorded plus
+// those two, which --lease-duration covers (validate_timings). Unlike client-go, an attempt still
+// in flight at the deadline is cancelled, and the guarded writer with it.
 awaitable<void> LeaderElector::keep_renewing() {
-    auto last_success = clocks_.steady();
     for (;;) {
         co_await sleep_for(config_.retry_period);
-        if (!co_await renew_round(last_success + config_.renew_deadline)) {
+        auto const deadline = last_success_sent_ + config_.retry_period + config_.renew_deadline;
+        // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
+        auto round = renew_round(deadline);
+        bool const renewed = co_await std::move(round);
+        if (!renewed) {
             observe::log_error(component, "failed to renew the Lease within the renew deadline; stopping leading",
-                               {{"lease", lease_display()}, {"renew_deadline_ms", ms_text(config_.renew_deadline)}});
+                               {{"lease", lease_display()},
+                                {"renew_deadline_ms", ms_text(config_.renew_deadline)},
+                                {"retry_period_ms", ms_text(config_.retry_period)}});
             co_return;
         }
-        last_success = clocks_.steady();
     }
 }
 

@@ -97,6 +97,9 @@ private:
     std::uint64_t watch_sequence_ = 0;
     bool leading_ = false;
     std::optional<std::chrono::system_clock::time_point> last_renew_;
+    // When the last successful acquire or renew request was sent (the API server recorded the
+    // renewal at or after it): the renew deadline counts from here.
+    SteadyTime last_success_sent_{};
     std::uint64_t terms_ = 0;
 };
 

@@ -55,7 +55,7 @@ std::vector<BadFlag> const bad_values = {
     {"--ca-address", "istiod\r\nx-evil:15012", "is not a valid host name: contains '\\x0d'"},
     {"--ca-tls-server-name", "istiod/../x", "is not a valid host name: contains '/'"},
     {"--lease-duration", "15500ms", "must be a whole number of seconds"},
-    {"--lease-duration", "12s", "must be at least --renew-deadline plus the Lease request timeout (10s + 5s), use 15s"},
+    {"--lease-duration", "11s", "must be at least --retry-period plus --renew-deadline (2s + 10s), use 12s"},
     {"--lease-duration", "100h", "must be at most 1h0m0s"},
     {"--retry-period", "1ms", "must be at least 100ms"},
     {"--renew-deadline", "2s", "must be greater than 1.2 x --retry-period"},

@@ -237,8 +237,9 @@ BOOST_AUTO_TEST_CASE(a_leader_cut_off_from_the_api_stops_writing_within_the_rene
     std::this_thread::sleep_for(5s);
     for (auto const& w : secret_writes(sb)) {
         auto const after = std::chrono::duration_cast<std::chrono::milliseconds>(w.time - cut);
-        // Renew deadline 2 s (+ a request in flight when it passed).
-        BOOST_TEST((after < 3500ms), "Secret written " << after.count() << " ms after the API was cut off");
+        // Retry period 0.5 s + renew deadline 2 s after the last renewal sent before the cut; a
+        // request in flight then is cancelled.
+        BOOST_TEST((after < 4000ms), "Secret written " << after.count() << " ms after the API was cut off");
     }
     sb.clear_kube_faults();
     BOOST_TEST(wait_until([&] { return !lease_holder(sb).empty(); }, 15s), all_logs(replicas));

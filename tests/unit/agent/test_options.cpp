@@ -109,14 +109,14 @@ BOOST_AUTO_TEST_CASE(the_lease_never_says_less_than_the_leader_acts_on) {
                    .find("--lease-duration: must be a whole number of seconds") == 0);
     BOOST_TEST(error_of({"--lease-duration=500ms", "--renew-deadline=400ms", "--retry-period=100ms"})
                    .find("--lease-duration: must be a whole number of seconds") == 0);
-    // The renew deadline plus one Lease request (max(1s, deadline/2)) must fit in the lease.
-    auto const tight = error_of({"--lease-duration=20s", "--renew-deadline=15s"});
-    BOOST_TEST(tight.find("--lease-duration: must be at least --renew-deadline plus the Lease request timeout "
-                          "(15s + 7500ms), use 23s or more") == 0,
+    // The retry period plus the renew deadline (how long a leader keeps trying) must fit in the lease.
+    auto const tight = error_of({"--lease-duration=16s", "--renew-deadline=15s"});
+    BOOST_TEST(tight.find("--lease-duration: must be at least --retry-period plus --renew-deadline "
+                          "(2s + 15s), use 17s or more") == 0,
                tight);
-    BOOST_TEST(error_of({"--lease-duration=23s", "--renew-deadline=15s"}).empty());
+    BOOST_TEST(error_of({"--lease-duration=17s", "--renew-deadline=15s"}).empty());
     BOOST_TEST(error_of({"--lease-duration=3s", "--renew-deadline=2s", "--retry-period=500ms"}).empty());
-    BOOST_TEST(error_of({"--lease-duration=2s", "--renew-deadline=1500ms", "--retry-period=500ms"})
+    BOOST_TEST(error_of({"--lease-duration=2s", "--renew-deadline=1600ms", "--retry-period=500ms"})
                    .find("use 3s or more") != std::string::npos);
 }
 

@@ -90,9 +90,9 @@ BOOST_AUTO_TEST_CASE(config_rules_of_client_go) {
          "--retry-period: must be at least 100ms (each period is a Lease request)"},
         {"zero deadline", with([](ElectorConfig& c) { c.renew_deadline = milliseconds(0); }),
          "--renew-deadline: must be greater than zero"},
-        {"no room for the request", with([](ElectorConfig& c) { c.lease_duration = milliseconds(14'000); }),
-         "--lease-duration: must be at least --renew-deadline plus the Lease request timeout (10s + 5s), use 15s or "
-         "more: followers count from when the API server recorded the renewal, the leader from its answer"},
+        {"lease shorter than the leader's reach", with([](ElectorConfig& c) { c.lease_duration = milliseconds(11'000); }),
+         "--lease-duration: must be at least --retry-period plus --renew-deadline (2s + 10s), use 12s or more: a leader "
+         "keeps trying to renew that long after its last renewal, followers wait the lease duration"},
         {"bad lease name", with([](ElectorConfig& c) { c.lease_name = "a/b"; }),
          "--leader-election-id: \"a/b\" is not a valid Lease name: contains '/' (a DNS-1123 subdomain: at most 253 "
          "characters, dot-separated parts of lower-case letters, digits or '-', each starting and ending with a letter "
@@ -115,13 +115,15 @@ BOOST_AUTO_TEST_CASE(config_rules_of_client_go) {
 BOOST_AUTO_TEST_CASE(lease_covers_renew_deadline_and_one_request) {
     BOOST_TEST(lease_request_timeout(milliseconds(10'000)).count() == 5'000);
     BOOST_TEST(lease_request_timeout(milliseconds(1'500)).count() == 1'000);
-    // client-go's defaults and the short timings of the tests and the sandbox fit exactly.
+    // client-go's defaults and the short timings of the tests and the sandbox fit.
     BOOST_TEST(validate_timings(milliseconds(15'000), milliseconds(10'000), milliseconds(2'000)).has_value());
     BOOST_TEST(validate_timings(milliseconds(3'000), milliseconds(2'000), milliseconds(500)).has_value());
     BOOST_TEST(validate_timings(milliseconds(3'600'000), milliseconds(1'800'000), milliseconds(60'000)).has_value());
-    auto tight = validate_timings(milliseconds(2'000), milliseconds(1'500), milliseconds(500));
+    // The leader reaches retry period + renew deadline past its last renewal: the lease covers that.
+    auto tight = validate_timings(milliseconds(12'000), milliseconds(10'000), milliseconds(3'000));
     BOOST_TEST_REQUIRE(!tight.has_value());
-    BOOST_TEST(tight.error().message.find("(1500ms + 1s), use 3s or more") != std::string::npos, tight.error().message);
+    BOOST_TEST(tight.error().message.find("(3s + 10s), use 13s or more") != std::string::npos, tight.error().message);
+    BOOST_TEST(validate_timings(milliseconds(13'000), milliseconds(10'000), milliseconds(3'000)).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(identity_is_pod_name_and_a_fresh_uuid) {
