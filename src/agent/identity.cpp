@@ -26,4 +26,17 @@ Result<void> validate_claimed_names(std::string const& namespace_, std::string c
     return {};
 }
 
+std::optional<std::string> other_trust_domain(std::string_view uri, WorkloadIdentity const& expected) {
+    constexpr std::string_view scheme = "spiffe://";
+    if (uri.substr(0, scheme.size()) != scheme) return std::nullopt;
+    auto const rest = uri.substr(scheme.size());
+    auto const slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+    auto const domain = rest.substr(0, slash);
+    auto const path = rest.substr(slash);
+    if (path != "/ns/" + expected.namespace_ + "/sa/" + expected.service_account) return std::nullopt;
+    if (domain == expected.trust_domain) return std::nullopt;
+    return std::string(domain);
+}
+
 }  // namespace gic::agent

@@ -3,7 +3,9 @@
 
 #include "util/error.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace gic::agent {
 
@@ -17,6 +19,10 @@ struct WorkloadIdentity {
     // <namespace>/<service-account>, for messages.
     std::string short_name() const { return namespace_ + "/" + service_account; }
 };
+
+// The trust domain of `uri` when it is `expected`'s namespace and service account under another
+// trust domain: a mesh whose trustDomain is not --trust-domain. nullopt otherwise.
+std::optional<std::string> other_trust_domain(std::string_view uri, WorkloadIdentity const& expected);
 
 // Kubernetes rules: a namespace is a DNS-1123 label, a service-account name a DNS-1123 subdomain
 // (and a path segment); the trust domain a SPIFFE trust domain (util/name_rules.hpp). The error

@@ -56,6 +56,17 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
             co_return IssueError{make_error("the CA at " + ca.config().address + " returned an unusable chain",
                                             chain.error().message + "; nothing was written"),
                                  IssueFailure::invalid_response};
+        // istiod signs for its mesh's trustDomain whatever the CSR says: a different one is a
+        // configuration error to name, not a bad answer to retry.
+        if (auto const uris = chain->leaf().uri_sans(); uris.size() == 1) {
+            if (auto other = other_trust_domain(uris.front(), params.identity)) {
+                co_return IssueError{
+                    make_error("the CA at " + ca.config().address + " signs for trust domain \"" + *other +
+                                   "\", not \"" + params.identity.trust_domain + "\" (--trust-domain)",
+                               "set --trust-domain=" + *other + ", the mesh's trustDomain; nothing was written"),
+                    IssueFailure::misconfigured};
+            }
+        }
         auto valid = pki::validate_issued(*chain, key, spiffe_id, params.trusted_roots, received_at);
         if (!valid)
             co_return IssueError{make_error("the certificate from the CA at " + ca.config().address + " failed validation",

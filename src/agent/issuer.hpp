@@ -44,6 +44,7 @@ enum class IssueFailure {
     unauthenticated,  // the token was refused (audience, expiry, cluster name)
     ca_rejected,      // INVALID_ARGUMENT and other non-retriable statuses: a configuration problem
     invalid_response, // the CA answered with something that fails validation
+    misconfigured,    // the CA signs for another trust domain than --trust-domain: a flag to fix
 };
 
 struct IssueError {

@@ -23,6 +23,7 @@ std::string_view renewal_result(IssueFailure kind) {
         case IssueFailure::unauthenticated: return observe::renewal_result_unauthenticated;
         case IssueFailure::ca_rejected: return observe::renewal_result_ca_rejected;
         case IssueFailure::invalid_response: return observe::renewal_result_invalid_response;
+        case IssueFailure::misconfigured: return observe::renewal_result_ca_rejected;
     }
     return observe::renewal_result_local_error;
 }
@@ -168,12 +169,16 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
         auto issued = co_await issue_certificate(ca_, params, token_reader_, 1, config_.backoff);
         if (!issued) {
             auto const& failure = issued.error();
-            auto delay = failure.kind == IssueFailure::ca_rejected ? config_.rejected_retry : backoff_.next();
+            bool const configuration = failure.kind == IssueFailure::ca_rejected || failure.kind == IssueFailure::misconfigured;
+            auto delay = configuration ? config_.rejected_retry : backoff_.next();
             // pilot-agent rebuilds its connection after any CA error; a rotated root or a restarted
             // istiod is picked up this way even without a file event.
             if (failure.kind != IssueFailure::local) ca_.rebuild_channel(roots_.current().pem);
             if (config_.metrics) config_.metrics->renewal_failed(renewal_result(failure.kind));
-            observe::log_error(component, "issuing failed; the stored certificate is kept",
+            observe::log_error(component,
+                               failure.kind == IssueFailure::misconfigured
+                                   ? "configuration error: issuing failed; the stored certificate is kept"
+                                   : "issuing failed; the stored certificate is kept",
                                {{"identity", spiffe_id}, {"retry_in_ms", ms(delay)}, {"error", failure.error.message}});
             tell_failure("issuing a certificate for " + spiffe_id + " failed (retrying with backoff): " +
                          failure.error.message);

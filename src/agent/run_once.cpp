@@ -67,7 +67,11 @@ boost::asio::awaitable<int> run_once(Options options) {
     auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
     auto issued = co_await issue_with_warm_connection(api, inputs.target,
                                                       issue_certificate(ca, params, token_reader, once_attempts, once_backoff));
-    if (!issued) co_return fail(issued.error().error.message);
+    if (!issued) {
+        // A flag to fix (the mesh's trust domain) is a configuration error: exit 2.
+        if (issued.error().kind == IssueFailure::misconfigured) throw ConfigError(issued.error().error.message);
+        co_return fail(issued.error().error.message);
+    }
 
     auto const& leaf = issued->issued.chain.leaf();
     SecretWriteContext const write_context{spiffe_id, inputs.roots.certs, replica_name()};

@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
+
 #include <sys/stat.h>
 
 using namespace gic;
@@ -173,6 +175,44 @@ BOOST_AUTO_TEST_CASE(ca_failures_exit_1_with_a_hint) {
             BOOST_TEST(r.err.find(e) != std::string::npos, "expected \"" << e << "\" in: " << r.err);
     }
     BOOST_TEST(sb.get_json("secret", "istio-certs", "envoy-gateway-system").empty());
+}
+
+// A mesh whose trustDomain is corp.example: istiod signs for it whatever the CSR says. --once stops
+// with a configuration error (exit 2) naming the CA's trust domain and the flag to set; continuous
+// mode reports a configuration error and writes nothing; with the flag set it issues.
+BOOST_AUTO_TEST_CASE(a_ca_of_another_trust_domain_is_a_configuration_error_naming_the_flag) {
+    Sandbox sb(SandboxOptions{"self", {"--trust-domain", "corp.example"}, {}});
+    auto const refused = sb.run_agent({"--once"});
+    BOOST_TEST(refused.exit_code == 2, refused.err);
+    BOOST_TEST(refused.err.find("signs for trust domain \"corp.example\", not \"cluster.local\" (--trust-domain)") !=
+                   std::string::npos,
+               refused.err);
+    BOOST_TEST(refused.err.find("set --trust-domain=corp.example") != std::string::npos, refused.err);
+    BOOST_TEST(sb.get_json("secret", "istio-certs", "envoy-gateway-system").empty());
+
+    auto agent = sb.start_agent({"--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0"},
+                                "trust-domain");
+    BOOST_TEST(agent->wait_for("configuration error: issuing failed", std::chrono::seconds(30)).has_value(), agent->log());
+    BOOST_TEST(agent->log().find("set --trust-domain=corp.example") != std::string::npos, agent->log());
+    agent->signal(SIGTERM);
+    BOOST_TEST(agent->wait(std::chrono::seconds(20)).value_or(-1) == 0, agent->log());
+    BOOST_TEST(sb.get_json("secret", "istio-certs", "envoy-gateway-system").empty());
+
+    auto const issued = sb.run_agent({"--once", "--trust-domain", "corp.example"});
+    BOOST_TEST(issued.exit_code == 0, issued.err);
+    BOOST_TEST(issued.out.find("spiffe://corp.example/ns/envoy-gateway-system/sa/teg-istio") != std::string::npos,
+               issued.out);
+}
+
+// istiod's kube_jwt authenticator maps an empty clusterid to its own cluster, whatever its
+// CLUSTER_ID is; a wrong non-empty one is refused and the message names the flag.
+BOOST_AUTO_TEST_CASE(an_empty_cluster_name_is_istiods_own_cluster) {
+    Sandbox sb(SandboxOptions{"self", {"--cluster-id", "east"}, {}});
+    auto const wrong = sb.run_agent({"--once"});
+    BOOST_TEST(wrong.exit_code == 1, wrong.err);
+    BOOST_TEST(wrong.err.find("--cluster-name") != std::string::npos, wrong.err);
+    auto const empty = sb.run_agent({"--once", "--cluster-name="});
+    BOOST_TEST(empty.exit_code == 0, empty.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_chain_never_replaces_a_good_secret) {
