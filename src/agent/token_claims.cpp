@@ -1,6 +1,7 @@
 #include "agent/token_claims.hpp"
 
 #include "util/base64.hpp"
+#include "util/time_format.hpp"
 
 #include <boost/json.hpp>
 
@@ -69,8 +70,10 @@ Result<TokenClaims> parse_token_claims(std::string_view jwt) {
                 if (a.is_string()) out.audiences.emplace_back(a.get_string());
     }
     if (auto it = claims.find("exp"); it != claims.end() && it->value().is_number()) {
-        auto seconds = it->value().to_number<double>();
-        out.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(seconds)));
+        // Any JSON number: bounded first, so that the conversion to whole seconds is defined.
+        constexpr double limit = 1e15;
+        double const seconds = std::clamp(it->value().to_number<double>(), -limit, limit);
+        out.expires_at = util::system_time_from_seconds(static_cast<long long>(seconds));
     }
     return out;
 }

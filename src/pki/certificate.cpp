@@ -1,6 +1,7 @@
 #include "pki/certificate.hpp"
 
 #include "pki/openssl_error.hpp"
+#include "util/time_format.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -49,7 +50,8 @@ std::chrono::system_clock::time_point to_time_point(ASN1_TIME const* time) {
         detail::clear_openssl_errors();
         return {};
     }
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    // Clamped: GeneralizedTime reaches 9999, system_clock only 2262.
+    return util::system_time_from_seconds(timegm(&tm));
 }
 
 std::string name_rfc2253(X509_NAME const* name) {

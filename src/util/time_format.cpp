@@ -21,6 +21,13 @@ std::string format_seconds(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
+std::chrono::system_clock::time_point system_time_from_seconds(long long seconds) {
+    using namespace std::chrono;
+    constexpr long long limit = duration_cast<std::chrono::seconds>(system_clock::duration::max()).count() / 2;
+    return system_clock::time_point(duration_cast<system_clock::duration>(
+        std::chrono::seconds(seconds < -limit ? -limit : seconds > limit ? limit : seconds)));
+}
+
 std::string format_rfc3339(std::chrono::system_clock::time_point t) { return format_seconds(t) + "Z"; }
 
 std::string format_rfc3339_micro(std::chrono::system_clock::time_point t) {
@@ -66,8 +73,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
         return std::nullopt;
     }
     if (i != s.size()) return std::nullopt;
-    std::time_t secs = timegm(&tm);
-    auto tp = std::chrono::system_clock::from_time_t(secs) - std::chrono::seconds(offset_seconds);
+    // timegm of a four-digit year and the offset are far from overflowing a long long.
+    auto tp = system_time_from_seconds(static_cast<long long>(timegm(&tm)) - offset_seconds);
     return tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
 }
 

@@ -161,6 +161,18 @@ BOOST_AUTO_TEST_CASE(validity_times_are_utc_whatever_the_local_zone) {
     BOOST_TEST(Clock::to_time_t(cert.not_after()) == not_after);
 }
 
+// RFC 5280's "no well-defined expiration" (99991231235959Z) lies beyond system_clock's 2262; it
+// used to overflow into 1816 (the overflow tests/fuzz/fuzz_token_claims found under UBSan).
+BOOST_AUTO_TEST_CASE(times_beyond_the_clock_are_clamped_not_wrapped) {
+    Hierarchy const h;
+    std::time_t const year_9999 = 253402300799;
+    std::time_t const year_1000 = -30610224000;
+    auto const cert = with_validity(h.root, year_1000, year_9999);
+    BOOST_TEST(Clock::to_time_t(cert.not_after()) > 4102444800);   // after 2100
+    BOOST_TEST(Clock::to_time_t(cert.not_before()) < -4102444800);  // before 1840
+    BOOST_TEST((cert.not_before() < cert.not_after()));
+}
+
 BOOST_AUTO_TEST_CASE(copies_share_the_certificate) {
     Hierarchy const h;
     Certificate copy = h.leaf;

@@ -23,4 +23,18 @@ BOOST_AUTO_TEST_CASE(parses_kubernetes_timestamps) {
     BOOST_TEST(!parse_rfc3339("2027-01-15T08:00:00.Z"));
 }
 
+// Beyond system_clock's 2262 the conversion used to overflow, undefined behaviour that turned
+// 9999-12-31 into 1816 (the overflow tests/fuzz/fuzz_token_claims found under UBSan). Clamped to
+// 1824..2116 now.
+BOOST_AUTO_TEST_CASE(times_beyond_the_clock_are_clamped_not_wrapped) {
+    auto const end = parse_rfc3339("9999-12-31T23:59:59Z");
+    BOOST_REQUIRE(end.has_value());
+    BOOST_TEST(system_clock::to_time_t(*end) > 4102444800);  // after 2100
+    BOOST_TEST((*parse_rfc3339("3000-01-01T01:00:00+01:00") == *end));
+    auto const start = parse_rfc3339("0001-01-01T00:00:00Z");
+    BOOST_REQUIRE(start.has_value());
+    BOOST_TEST(system_clock::to_time_t(*start) < -4102444800);  // before 1840
+    BOOST_TEST((*parse_rfc3339("2027-01-15T08:00:00Z") == system_clock::from_time_t(1'800'000'000)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
