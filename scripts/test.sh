@@ -41,6 +41,7 @@ supp=$PWD/tests/sanitizers
 status=0
 logs=()
 report_stages=0
+failed_builds=0
 san_env=()
 
 # Configures BUILD_DIR once with the given meson options.
@@ -50,14 +51,21 @@ setup() {
   [ -f "$dir/build.ninja" ] || meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
 }
 
-# Builds what the tests selected by the meson test arguments need (never the benchmarks).
+# Builds what the tests selected by the meson test arguments need (never the benchmarks). A build
+# that fails shows the end of its log and counts as one failed test; its stage runs no tests.
 build_for_tests() {
   local dir=$1
   shift
   local targets
   targets=$(python3 scripts/test_targets.py "$dir" "$@")
   # shellcheck disable=SC2086 # one target per word
-  nice ninja -C "$dir" $targets >/dev/null
+  if ! nice ninja -C "$dir" $targets >"$dir/stage-build.log" 2>&1; then
+    tail -n 60 "$dir/stage-build.log" >&2
+    echo "scripts/test.sh: building $dir failed (log: $dir/stage-build.log)" >&2
+    status=1
+    failed_builds=$((failed_builds + 1))
+    return 1
+  fi
 }
 
 # Sanitizer settings for a stage: reports go to files in REPORTS_DIR, from every process the
@@ -105,14 +113,14 @@ for stage in "${stage_list[@]}"; do
     asan)
       # -O1, as the ASan documentation advises: compiles about 17% faster than -O2.
       setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1
-      build_for_tests build-asan "$@"
+      build_for_tests build-asan "$@" || continue
       echo "stage asan: build took $((SECONDS - start)) s" >&2
       sanitizer_env "$PWD/build-asan/sanitizer-reports"
       run_tests asan build-asan --timeout-multiplier 3 "$@"
       ;;
     tsan)
       setup build-tsan -Db_sanitize=thread -Db_lundef=false
-      build_for_tests build-tsan unit_istio unit-observe
+      build_for_tests build-tsan unit_istio unit-observe || continue
       echo "stage tsan: build took $((SECONDS - start)) s" >&2
       sanitizer_env "$PWD/build-tsan/sanitizer-reports"
       run_tests tsan build-tsan --timeout-multiplier 3 unit_istio unit-observe
@@ -121,7 +129,7 @@ for stage in "${stage_list[@]}"; do
       # libFuzzer prints its own crash reports and fails the test: no report files here.
       [ -f build-fuzz/build.ninja ] || CXX=clang++-14 meson setup build-fuzz --wrap-mode=nodownload \
         -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-      build_for_tests build-fuzz --suite fuzz
+      build_for_tests build-fuzz --suite fuzz || continue
       echo "stage fuzz: build took $((SECONDS - start)) s" >&2
       run_tests fuzz build-fuzz --suite fuzz
       ;;
@@ -129,7 +137,7 @@ for stage in "${stage_list[@]}"; do
 done
 
 # One closing line with the totals over the stages, read from meson's own logs.
-python3 - "$report_stages" "${logs[@]}" <<'PY'
+python3 - "$((report_stages + failed_builds))" "${logs[@]}" <<'PY'
 import json, sys
 counts = {"OK": 0, "FAIL": 0, "SKIP": 0, "TIMEOUT": 0, "ERROR": 0, "EXPECTEDFAIL": 0, "UNEXPECTEDPASS": 0}
 for path in sys.argv[2:]:
