@@ -28,9 +28,17 @@ using std::chrono::system_clock;
 
 namespace {
 
+// One io_context for every test: a provider keeps an AsyncMutex made on the executor it first ran
+// on, so the context must outlive the providers (a context per call was freed under them: ASan).
+asio::io_context& test_io() {
+    static asio::io_context io;
+    return io;
+}
+
 template <class T>
 T run(asio::awaitable<T> work) {
-    asio::io_context io;
+    auto& io = test_io();
+    io.restart();
     std::optional<T> out;
     asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
         if (e) std::rethrow_exception(e);
