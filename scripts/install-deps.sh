@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gen-istio-cert needs to build and test, when they are missing.
 # Idempotent: installs nothing when everything is there. Needs root (or sudo) only then.
+# Usage: scripts/install-deps.sh [--fuzz]   (--fuzz: clang and its libFuzzer runtime as well)
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,11 @@ packages=(
   # tests/manifests: schema validation of manifests/ and docs, promtool for the alert rules
   python3 python3-jsonschema python3-yaml prometheus
 )
+# Only the fuzz stage (scripts/test.sh --stages=fuzz, scripts/fuzz.sh) needs clang: libFuzzer and
+# the sanitizer runtimes it links come with it.
+if [ "${1:-}" = --fuzz ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

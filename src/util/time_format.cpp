@@ -1,5 +1,7 @@
 #include "util/time_format.hpp"
 
+#include "util/time_bounds.hpp"
+
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -66,15 +68,9 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
         return std::nullopt;
     }
     if (i != s.size()) return std::nullopt;
-    // Seconds since the epoch in 64 bits, then saturated to what system_clock holds (nanoseconds:
-    // years 1678 to 2262), so that "9999-12-31T23:59:59Z" never overflows.
-    long long const secs = static_cast<long long>(timegm(&tm)) - offset_seconds;
-    using Clock = std::chrono::system_clock;
-    constexpr auto max_secs = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
-    constexpr auto min_secs = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::min()).count() + 1;
-    if (secs > max_secs) return Clock::time_point::max();
-    if (secs < min_secs) return Clock::time_point::min();
-    return Clock::time_point(std::chrono::seconds(secs)) + std::chrono::duration_cast<Clock::duration>(fraction);
+    // timegm of a four-digit year and the offset are far from overflowing a long long.
+    auto const tp = time_from_unix_seconds(std::int64_t{static_cast<long long>(timegm(&tm)) - offset_seconds});
+    return tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
 }
 
 }  // namespace gic::util

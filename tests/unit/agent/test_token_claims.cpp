@@ -80,4 +80,22 @@ BOOST_AUTO_TEST_CASE(malformed_tokens_are_named) {
                std::string::npos);
 }
 
+// An `exp` beyond system_clock's 2262 used to overflow (found by tests/fuzz/fuzz_token_claims
+// under UBSan); a huge one made the conversion to whole seconds undefined.
+BOOST_AUTO_TEST_CASE(far_expiry_is_clamped_not_wrapped) {
+    for (std::string exp : {"150000000000", "1e300", "-1e300"}) {
+        BOOST_TEST_CONTEXT("exp " << exp) {
+            auto claims = parse_token_claims(jwt_with_payload(R"({"sub":"system:serviceaccount:ns:sa","exp":)" + exp + "}"));
+            BOOST_REQUIRE(claims.has_value());
+            BOOST_REQUIRE(claims->expires_at.has_value());
+            auto const seconds = std::chrono::system_clock::to_time_t(*claims->expires_at);
+            if (exp[0] == '-') {
+                BOOST_TEST(seconds < -4102444800);  // before 1840
+            } else {
+                BOOST_TEST(seconds > 4102444800);  // after 2100
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
