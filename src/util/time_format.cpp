@@ -70,7 +70,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     if (i != s.size()) return std::nullopt;
     // timegm of a four-digit year and the offset are far from overflowing a long long.
     auto const tp = time_from_unix_seconds(std::int64_t{static_cast<long long>(timegm(&tm)) - offset_seconds});
-    return tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
+    return clamp_time(tp + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction));
 }
 
 }  // namespace gic::util

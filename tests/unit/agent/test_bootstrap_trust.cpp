@@ -4,6 +4,8 @@
 #include "agent/minted_token_source.hpp"
 #include "agent/startup.hpp"
 
+#include "util/time_bounds.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -64,7 +66,7 @@ BOOST_AUTO_TEST_CASE(a_far_token_expiry_neither_overflows_nor_refreshes_at_once)
     auto const answer = boost::json::parse(R"({"status":{"token":"t","expirationTimestamp":"9999-12-31T23:59:59Z"}})");
     auto const minted = parse_token_request_response(answer.as_object());
     BOOST_REQUIRE(minted.has_value());
-    BOOST_TEST((minted->expires_at == system_clock::time_point::max()));
+    BOOST_TEST((minted->expires_at == system_clock::time_point(gic::util::latest_time)));
     auto const now = system_clock::now();
     auto const refresh = refresh_time(now, minted->expires_at);
     BOOST_TEST((refresh > now + std::chrono::hours(24 * 365 * 100)));
