@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -20,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -63,6 +65,15 @@ HttpsConnection::HttpsConnection(asio::any_io_executor executor, RestConfig cons
     if (host_.empty() || port_.empty()) throw ConfigError(source + ": server URL was not split (call split_server_url)");
     if (auto configured = configure(ssl_context_, client_cert_pem_, client_key_pem_); !configured) {
         throw ConfigError(source + ": " + configured.error().message);
+    }
+    auto const proxy_url = select_proxy_url(config.proxy_url, host_, port_, [](char const* name) {
+        char const* value = std::getenv(name);
+        return value ? std::string(value) : std::string();
+    });
+    if (!proxy_url.empty()) {
+        auto proxy = parse_proxy_url(proxy_url);
+        if (!proxy) throw ConfigError(source + ": " + proxy.error().message);
+        proxy_ = std::move(*proxy);
     }
 }
 
@@ -159,12 +170,12 @@ bool HttpsConnection::idle_connection_usable() {
 // once getaddrinfo returns (it runs on Asio's resolver thread): the lookup is abandoned at the
 // deadline instead, like every other step of the request.
 asio::awaitable<Result<tcp::resolver::results_type>> HttpsConnection::resolve(
-    std::chrono::steady_clock::time_point deadline) {
+    std::string host, std::string port, std::chrono::steady_clock::time_point deadline) {
     using Answer = std::pair<boost::system::error_code, tcp::resolver::results_type>;
     auto resolver = std::make_shared<tcp::resolver>(executor_);
     // Named, not a temporary inside the co_await: g++ 12 destroys such temporaries twice.
-    std::function<void(std::function<void(Answer)>)> start = [resolver, host = host_,
-                                                               port = port_](std::function<void(Answer)> done) {
+    std::function<void(std::function<void(Answer)>)> start = [resolver, host,
+                                                               port](std::function<void(Answer)> done) {
         resolver->async_resolve(host, port, [resolver, done = std::move(done)](boost::system::error_code ec,
                                                                                 tcp::resolver::results_type results) {
             done(Answer{ec, std::move(results)});
@@ -179,25 +190,30 @@ asio::awaitable<Result<tcp::resolver::results_type>> HttpsConnection::resolve(
     }
     if (!answer) {
         close();
-        co_return make_error("resolving the host of " + server_,
-                             "no answer for " + host_ + " before the request deadline");
+        co_return make_error("resolving the host of " + (proxy_ ? "proxy " + proxy_->display : server_),
+                             "no answer for " + host + " before the request deadline");
     }
     if (answer->first) {
         close();
         co_await throw_if_cancelled(answer->first);
-        co_return make_error("resolving the host of " + server_, answer->first.message());
+        co_return make_error("resolving the host of " + (proxy_ ? "proxy " + proxy_->display : server_),
+                             answer->first.message());
     }
     co_return std::move(answer->second);
 }
 
 asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock::time_point deadline) {
     close();
+    // With a proxy the TCP connection goes to it; the server is reached through CONNECT.
+    std::string const dial_host = proxy_ ? proxy_->host : host_;
+    std::string const dial_port = proxy_ ? proxy_->port : port_;
     tcp::resolver::results_type endpoints;
-    if (is_ip_address(host_)) {
+    if (is_ip_address(dial_host)) {
         endpoints = tcp::resolver::results_type::create(
-            tcp::endpoint(asio::ip::make_address(host_), static_cast<unsigned short>(std::stoi(port_))), host_, port_);
+            tcp::endpoint(asio::ip::make_address(dial_host), static_cast<unsigned short>(std::stoi(dial_port))),
+            dial_host, dial_port);
     } else {
-        auto resolved = co_await resolve(deadline);
+        auto resolved = co_await resolve(dial_host, dial_port, deadline);
         if (!resolved) co_return resolved.error();
         endpoints = std::move(*resolved);
     }
@@ -220,7 +236,12 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
     if (connect_ec) {
         close();
         co_await throw_if_cancelled(connect_ec);
+        if (proxy_) co_return make_error("connecting to proxy " + proxy_->display + " for " + server_, connect_ec.message());
         co_return failure("connecting to", connect_ec);
+    }
+    if (proxy_) {
+        auto tunnelled = co_await tunnel(deadline);
+        if (!tunnelled) co_return tunnelled.error();
     }
 
     auto [handshake_ec] = co_await stream_->async_handshake(ssl::stream_base::client, as_tuple(use_awaitable));
@@ -236,6 +257,50 @@ asio::awaitable<Result<void>> HttpsConnection::connect(std::chrono::steady_clock
                                    " against the configured CA)");
         }
         co_return error;
+    }
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> HttpsConnection::tunnel(std::chrono::steady_clock::time_point deadline) {
+    auto& tcp_layer = beast::get_lowest_layer(*stream_);
+    std::string const authority = join_host_port(host_, port_);
+    http::request<http::empty_body> connect_request{http::verb::connect, authority, 11};
+    connect_request.set(http::field::host, authority);
+    connect_request.set(http::field::user_agent, "gen-istio-cert");
+    if (!proxy_->authorization.empty()) connect_request.set(http::field::proxy_authorization, proxy_->authorization);
+    tcp_layer.expires_at(deadline);
+    auto [write_ec, written] = co_await http::async_write(tcp_layer, connect_request, as_tuple(use_awaitable));
+    (void)written;
+    std::string const where = "proxy " + proxy_->display + " tunnelling to " + authority;
+    if (write_ec) {
+        close();
+        co_await throw_if_cancelled(write_ec);
+        co_return make_error(where, write_ec.message());
+    }
+    // The answer to CONNECT has no body (skip), and a bounded head; nothing may follow it before
+    // our ClientHello.
+    beast::flat_buffer buffer(8192);
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    parser.header_limit(8192);
+    auto [read_ec, read] = co_await http::async_read_header(tcp_layer, buffer, parser, as_tuple(use_awaitable));
+    (void)read;
+    if (read_ec) {
+        close();
+        co_await throw_if_cancelled(read_ec);
+        co_return make_error(where, "no answer to CONNECT: " + read_ec.message());
+    }
+    auto const status = parser.get().result_int();
+    if (status / 100 != 2) {
+        close();
+        co_return make_error(where, "the proxy answered " + std::to_string(status) + " " +
+                                        std::string(parser.get().reason()) +
+                                        (status == 407 ? " (the proxy wants credentials: user info in the proxy URL)"
+                                                       : ""));
+    }
+    if (buffer.size() != 0) {
+        close();
+        co_return make_error(where, "the proxy sent data after its answer to CONNECT");
     }
     co_return Result<void>{};
 }

@@ -8,11 +8,16 @@
 // kubeconfig for a throwaway cluster): the server's chain and name are then not verified at all
 // (SNI is still sent). With a CA the flag is ignored and verification stays strict.
 //
+// With a proxy (the kubeconfig's proxy-url, else HTTPS_PROXY unless NO_PROXY exempts the server,
+// as client-go) the TCP connection goes to the proxy, which is asked to CONNECT to the server; the
+// TLS handshake and everything after it are end to end, verified as without a proxy.
+//
 // What a server can make us hold is bounded (docs/operations.md, "Limits"): the response head,
 // every chunk-size line (chunk extensions included) and the trailer by the read buffer, the body
 // of a whole response by max_response_body. Host name resolution ends at the request deadline
 // like the rest of the exchange.
 
+#include "kube/proxy.hpp"
 #include "kube/rest_config.hpp"
 #include "util/error.hpp"
 
@@ -102,7 +107,9 @@ private:
                                                            std::chrono::steady_clock::time_point deadline);
     Error failure(std::string const& what, boost::system::error_code const& ec) const;
     boost::asio::awaitable<Result<boost::asio::ip::tcp::resolver::results_type>> resolve(
-        std::chrono::steady_clock::time_point deadline);
+        std::string host, std::string port, std::chrono::steady_clock::time_point deadline);
+    // Through proxy_: CONNECT host:port, and a 2xx answer before the TLS handshake.
+    boost::asio::awaitable<Result<void>> tunnel(std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<void> throw_if_cancelled(boost::system::error_code const& ec);
 
     boost::asio::any_io_executor executor_;
@@ -115,6 +122,7 @@ private:
     bool insecure_ = false;  // no CA and insecure_skip_tls_verify: nothing is verified
     std::string client_cert_pem_;
     std::string client_key_pem_;
+    std::optional<ProxyTarget> proxy_;  // RestConfig::proxy_url or the environment's (kube/proxy.hpp)
     boost::asio::ssl::context ssl_context_;
     std::optional<Stream> stream_;
     boost::beast::flat_buffer buffer_{max_read_buffer};

@@ -3,6 +3,7 @@
 #include "kube/exec_credential.hpp"
 #include "kube/kubeconfig.hpp"
 #include "kube/pem_check.hpp"
+#include "kube/proxy.hpp"
 #include "observe/log.hpp"
 
 namespace gic::kube {
@@ -62,7 +63,11 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
         return wrap_error(cluster_where + ": field \"server\"", split.error());
     }
     if (!cluster.proxy_url.empty()) {
-        return make_error(cluster_where + ": field \"proxy-url\"", "proxies are not supported");
+        // Checked now so that a socks5:// or malformed proxy fails at startup, naming the field.
+        if (auto proxy = parse_proxy_url(cluster.proxy_url); !proxy) {
+            return wrap_error(cluster_where + ": field \"proxy-url\"", proxy.error());
+        }
+        config.proxy_url = cluster.proxy_url;
     }
     config.tls_server_name = cluster.tls_server_name;
 

@@ -45,6 +45,9 @@ struct RestConfig {
     // complete_credentials() has already copied a first set into the fields above.
     std::shared_ptr<CredentialProvider> credential_provider;
     Impersonation impersonate;
+    // The kubeconfig cluster's proxy-url (an http:// proxy tunnelling with CONNECT); empty: the
+    // environment's HTTPS_PROXY/NO_PROXY decide (kube/proxy.hpp).
+    std::string proxy_url;
     std::string namespace_;        // default namespace (in-cluster: POD_NAMESPACE or the mounted file)
     std::string origin;            // for messages: "in-cluster config" or "kubeconfig /path (context ctx)"
 };

@@ -2,6 +2,7 @@
 // credentials beside an exec plugin, a cluster without a CA (the system trust store), `as:`
 // impersonation under enforced RBAC, and KUBECONFIG naming only missing files inside a pod.
 
+#include "common/connect_proxy.hpp"
 #include "common/sandbox.hpp"
 
 #include "pki/pki.hpp"
@@ -34,9 +35,10 @@ std::string admin_field(Sandbox const& sb, std::string const& field) {
     return m[1].str();
 }
 
-// A kubeconfig for the emulator; `cluster_extra` replaces the CA line when given.
-std::string kubeconfig(Sandbox const& sb, std::string const& user_body, bool with_ca = true) {
-    std::string cluster = "    server: " + admin_field(sb, "server") + "\n";
+// A kubeconfig for the emulator, with or without its CA, and `cluster_extra` lines.
+std::string kubeconfig(Sandbox const& sb, std::string const& user_body, bool with_ca = true,
+                       std::string const& cluster_extra = {}) {
+    std::string cluster = "    server: " + admin_field(sb, "server") + "\n" + cluster_extra;
     if (with_ca) cluster += "    certificate-authority-data: " + admin_field(sb, "certificate-authority-data") + "\n";
     return "apiVersion: v1\nkind: Config\nclusters:\n- name: emu\n  cluster:\n" + cluster +
            "users:\n- name: me\n  user:\n" + user_body +
@@ -152,6 +154,25 @@ BOOST_FIXTURE_TEST_CASE(kubeconfig_naming_only_missing_files_uses_the_in_cluster
     BOOST_TEST(result.exit_code == 0, result.err);
     BOOST_TEST(contains(result.err, "none of the KUBECONFIG files exists; using the in-cluster configuration"));
     BOOST_TEST(secret_requests_by(sa_user) >= 2);
+}
+
+// proxy-url tunnels every API request (and watch) through an http:// proxy with CONNECT, as
+// kubectl does; TLS stays end to end. socks5 is refused at startup, naming the field.
+BOOST_FIXTURE_TEST_CASE(proxy_url_tunnels_through_an_http_connect_proxy, Fixture) {
+    gic::test::ConnectProxy proxy;
+    auto const token = "    token: " + read_file(sb.sa_dir() + "/token") + "\n";
+    auto const through = once(kubeconfig(sb, token, true, "    proxy-url: " + proxy.url() + "\n"));
+    BOOST_TEST(through.exit_code == 0, through.err);
+    auto const server = admin_field(sb, "server");
+    auto const targets = proxy.targets();
+    BOOST_TEST_REQUIRE(!targets.empty());
+    for (auto const& t : targets) BOOST_TEST("https://" + t == server);
+    BOOST_TEST(secret_requests_by(sa_user) >= 2);
+
+    auto const socks = once(kubeconfig(sb, token, true, "    proxy-url: socks5://127.0.0.1:1080\n"));
+    BOOST_TEST(socks.exit_code == 2, socks.err);
+    BOOST_TEST(contains(socks.err, "field \"proxy-url\": proxy socks5://127.0.0.1:1080: only http:// proxies are supported"),
+               socks.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
