@@ -73,6 +73,11 @@ std::string exec_info_json(ExecConfig const& exec, std::optional<ExecClusterInfo
             c["certificate-authority-data"] = util::base64_encode(cluster->certificate_authority_pem);
         }
         if (!cluster->proxy_url.empty()) c["proxy-url"] = cluster->proxy_url;
+        if (!cluster->config_json.empty()) {
+            boost::system::error_code ec;
+            auto config = json::parse(cluster->config_json, ec);
+            if (!ec) c["config"] = std::move(config);
+        }
         spec["cluster"] = std::move(c);
     }
     json::object info{{"apiVersion", exec.api_version}, {"kind", "ExecCredential"}, {"spec", std::move(spec)}};

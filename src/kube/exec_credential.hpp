@@ -25,6 +25,9 @@ struct ExecClusterInfo {
     bool insecure_skip_tls_verify = false;
     std::string certificate_authority_pem;  // sent base64-encoded as certificate-authority-data
     std::string proxy_url;
+    // The cluster's extensions[client.authentication.k8s.io/exec] as JSON text, sent as
+    // spec.cluster.config (client-go's Cluster.Config); "" when the kubeconfig has none.
+    std::string config_json;
 };
 
 // apiVersion and interactiveMode rules of clientcmd's validation. Errors name the field.

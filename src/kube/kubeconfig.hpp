@@ -22,6 +22,8 @@ struct KubeconfigCluster {
     std::string certificate_authority;       // absolute path (resolved) or empty
     std::string certificate_authority_data;  // decoded PEM or empty
     std::string proxy_url;
+    // extensions[name == client.authentication.k8s.io/exec].extension, as JSON text, or "".
+    std::string exec_extension_json;
 };
 
 struct ExecConfig {

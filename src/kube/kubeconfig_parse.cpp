@@ -4,6 +4,10 @@
 #include "kube/pem_check.hpp"
 #include "util/base64.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -83,6 +87,32 @@ private:
         target = std::move(*gic_result_);       \
     } while (false)
 
+// YAML as the JSON it stands for (runtime.RawExtension from YAML): plain scalars that read as
+// null, booleans or numbers become those; quoted scalars stay strings.
+boost::json::value yaml_to_json(YAML::Node const& node) {
+    if (!node || node.IsNull()) return nullptr;
+    if (node.IsSequence()) {
+        boost::json::array out;
+        for (auto const& item : node) out.push_back(yaml_to_json(item));
+        return out;
+    }
+    if (node.IsMap()) {
+        boost::json::object out;
+        for (auto const& entry : node) out[entry.first.Scalar()] = yaml_to_json(entry.second);
+        return out;
+    }
+    std::string const& text = node.Scalar();
+    if (node.Tag() == "?") {  // plain, not quoted
+        bool b = false;
+        if (YAML::convert<bool>::decode(node, b) && (text == "true" || text == "false")) return b;
+        long long i = 0;
+        if (YAML::convert<long long>::decode(node, i)) return i;
+        double d = 0;
+        if (text.find_first_of("0123456789") != std::string::npos && YAML::convert<double>::decode(node, d)) return d;
+    }
+    return boost::json::string(text);
+}
+
 Result<KubeconfigCluster> parse_cluster(StanzaReader const& r, std::string const& origin) {
     KubeconfigCluster c;
     c.origin = origin;
@@ -92,6 +122,16 @@ Result<KubeconfigCluster> parse_cluster(StanzaReader const& r, std::string const
     GIC_TRY_ASSIGN(c.certificate_authority, r.path("certificate-authority"));
     GIC_TRY_ASSIGN(c.certificate_authority_data, r.data("certificate-authority-data"));
     GIC_TRY_ASSIGN(c.proxy_url, r.string("proxy-url"));
+    // clientcmd's named extensions; the exec plugin's is handed to it with provideClusterInfo.
+    if (YAML::Node const extensions = r.node()["extensions"]; extensions && !extensions.IsNull()) {
+        if (!extensions.IsSequence()) return r.field_error("extensions", "must be a list of {name, extension}");
+        for (auto const& item : extensions) {
+            if (!item.IsMap() || !item["name"] || !item["name"].IsScalar())
+                return r.field_error("extensions", "must be a list of {name, extension}");
+            if (item["name"].Scalar() != "client.authentication.k8s.io/exec") continue;
+            c.exec_extension_json = boost::json::serialize(yaml_to_json(item["extension"]));
+        }
+    }
     return c;
 }
 

@@ -137,8 +137,8 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
         if (auto valid = validate_exec_config(*user.exec); !valid) {
             return wrap_error(user_where + ": exec", valid.error());
         }
-        ExecClusterInfo info{config.server, cluster.tls_server_name, cluster.insecure_skip_tls_verify, config.ca_pem,
-                             cluster.proxy_url};
+        ExecClusterInfo info{config.server,        cluster.tls_server_name, cluster.insecure_skip_tls_verify,
+                             config.ca_pem,        cluster.proxy_url,       cluster.exec_extension_json};
         config.credential_provider = std::make_shared<ExecCredentialProvider>(
             *user.exec, std::move(info), "kubeconfig " + user.origin + ", user \"" + context.user + "\"");
     }

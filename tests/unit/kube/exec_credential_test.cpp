@@ -101,13 +101,18 @@ BOOST_AUTO_TEST_CASE(kubernetes_exec_info_with_and_without_cluster_info) {
     BOOST_TEST(!info.at("spec").as_object().contains("cluster"));
 
     e.provide_cluster_info = true;
-    ExecClusterInfo cluster{"https://10.0.0.1:443", "api.example", false, pki().ca_pem(), ""};
+    ExecClusterInfo cluster{"https://10.0.0.1:443", "api.example", false, pki().ca_pem(), "http://proxy:3128",
+                            R"({"audience":"sts.example","region":"eu-1","retries":3})"};
     (void)run(provider(e, cluster)->get()).value();
     info = boost::json::parse(read_file(out)).as_object();
     auto const& c = info.at("spec").as_object().at("cluster").as_object();
     BOOST_TEST(c.at("server").as_string() == "https://10.0.0.1:443");
     BOOST_TEST(c.at("tls-server-name").as_string() == "api.example");
     BOOST_TEST(c.at("certificate-authority-data").as_string() == gic::util::base64_encode(pki().ca_pem()));
+    BOOST_TEST(c.at("proxy-url").as_string() == "http://proxy:3128");
+    // extensions[client.authentication.k8s.io/exec] as spec.cluster.config (client-go's Cluster.Config).
+    BOOST_TEST(c.at("config").at("audience").as_string() == "sts.example");
+    BOOST_TEST(c.at("config").at("retries").as_int64() == 3);
 }
 
 BOOST_AUTO_TEST_CASE(client_certificate) {

@@ -5,6 +5,7 @@
 
 #include "common/temp_dir.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -295,6 +296,26 @@ BOOST_AUTO_TEST_CASE(impersonating_groups_without_a_user_is_an_error) {
     BOOST_TEST(contains(message, "user \"u\": as-uid, as-groups or as-user-extra is set without as"), message);
     auto const shape = error(kubeconfig_text(server() + ca_data(), "    token: t\n    as: x\n    as-groups: g\n"));
     BOOST_TEST(contains(shape, "field \"as-groups\": must be a list of strings"), shape);
+}
+
+// The cluster's extensions[client.authentication.k8s.io/exec] reach a provideClusterInfo plugin.
+BOOST_AUTO_TEST_CASE(the_exec_extension_of_the_cluster_is_kept_as_json) {
+    (void)load(kubeconfig_text(server() + ca_data() +
+                                   "    extensions:\n    - name: other/thing\n      extension: {a: 1}\n"
+                                   "    - name: client.authentication.k8s.io/exec\n      extension:\n"
+                                   "        audience: sts.example\n        retries: 3\n        verbose: true\n"
+                                   "        zone: \"42\"\n        tags: [a, b]\n",
+                               "    token: t\n"))
+        .value();
+    auto const model = parse_kubeconfig_file(path).value();
+    auto const config = boost::json::parse(model.clusters.at("c").exec_extension_json);
+    BOOST_TEST(config.at("audience").as_string() == "sts.example");
+    BOOST_TEST(config.at("retries").as_int64() == 3);
+    BOOST_TEST(config.at("verbose").as_bool());
+    BOOST_TEST(config.at("zone").as_string() == "42");
+    BOOST_TEST(config.at("tags").as_array().size() == 2u);
+    auto const wrong = error(kubeconfig_text(server() + ca_data() + "    extensions: {a: 1}\n", "    token: t\n"));
+    BOOST_TEST(contains(wrong, "field \"extensions\": must be a list of {name, extension}"), wrong);
 }
 
 BOOST_AUTO_TEST_CASE(auth_provider_is_not_supported) {
