@@ -14,6 +14,8 @@ packages=(
   python3-kubernetes
   # tests/manifests: schema validation of manifests/ and docs, promtool for the alert rules
   python3 python3-jsonschema python3-yaml prometheus
+  # tests/image: an independent OCI tool unpacks the image archive
+  umoci
 )
 # Only the fuzz stage (scripts/test.sh --stages=fuzz, scripts/fuzz.sh) needs clang: libFuzzer and
 # the sanitizer runtimes it links come with it.
