@@ -7,6 +7,7 @@
 // The attackers run in this process on one io_context, every loop bounded by the attack's end
 // (and every byte count by a cap), every connection by a deadline.
 
+#include "common/sanitizers.hpp"
 #include "common/http_client.hpp"
 #include "common/sandbox.hpp"
 #include "common/wait.hpp"
@@ -290,7 +291,11 @@ BOOST_AUTO_TEST_CASE(floods_of_the_probe_ports_leave_probes_answering_and_memory
     BOOST_TEST(log.probes >= 20);
     BOOST_TEST(log.probe_failures == 0, log.first_probe_failure);
     BOOST_TEST(log.slowest_probe_ms < 1000.0);
-    BOOST_TEST(growth_kib < 4 * 1024, "the agent grew by " << growth_kib << " KiB under the flood");
+    if (gic::test::address_sanitizer) {
+        BOOST_TEST_MESSAGE("memory bound not checked: AddressSanitizer's quarantine keeps freed memory resident");
+    } else {
+        BOOST_TEST(growth_kib < 4 * 1024, "the agent grew by " << growth_kib << " KiB under the flood");
+    }
     // The floods were cut off (each connection can carry a few KiB), not absorbed.
     BOOST_TEST(log.flood_connections > 12);
     BOOST_TEST(log.idle_reconnects > 0, "idle connections were never closed to make room");
