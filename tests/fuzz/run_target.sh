@@ -8,5 +8,8 @@ target=$1 seeds=$2 work=$3 seconds=$4
 shift 4
 mkdir -p "$work/corpus"
 # -timeout: one input taking more than 10 s is a hang; -rss_limit_mb: memory is bounded too.
+# -error_exitcode/-timeout_exitcode: libFuzzer's default, 77, is meson's "skipped", which would hide
+# a crash.
 exec "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -artifact_prefix="$work/" "$@" "$work/corpus" "$seeds"

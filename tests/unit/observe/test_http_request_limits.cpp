@@ -76,6 +76,19 @@ BOOST_AUTO_TEST_CASE(probe_and_scrape_requests_parse_whole_and_byte_by_byte) {
     BOOST_TEST(!feed(chunked_head + "3;a=b\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n", 1).ec);
 }
 
+// A final chunk right after the header, sent byte by byte: Beast 1.81 asserted (n >= 5) on
+// resuming it with four bytes buffered and aborted the process (found by fuzz_probe_request).
+BOOST_AUTO_TEST_CASE(a_final_chunk_sent_byte_by_byte_neither_aborts_nor_stalls) {
+    for (std::string const& rest : {std::string("0\r\n\r\n"), std::string("0\r\nX-Trailer: t\r\n\r\n"),
+                                    std::string("0\r\nHost: x\r\nUser-Agent:\xff\r\n\r\n")}) {
+        auto const fed = feed(chunked_head + rest, 1);
+        BOOST_TEST_CONTEXT(rest.size() << " bytes after the header") {
+            BOOST_TEST((!fed.ec || fed.ec != http::error::need_more), fed.ec.message());
+        }
+    }
+    BOOST_TEST(!feed(chunked_head + "0\r\n\r\n", 1).ec);
+}
+
 BOOST_AUTO_TEST_CASE(a_never_ending_chunk_extension_is_refused_within_the_buffer) {
     auto const input = chunked_head + "1;" + std::string(1 << 20, 'x');
     for (std::size_t piece : {std::size_t(1), std::size_t(1024)}) {
