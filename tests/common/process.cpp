@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -162,6 +163,15 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     }
     if (WIFEXITED(*status_)) return WEXITSTATUS(*status_);
     return 128 + WTERMSIG(*status_);
+}
+
+bool process_gone(int pid) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto const close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
 }
 
 }  // namespace gic::test

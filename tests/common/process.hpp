@@ -51,4 +51,8 @@ private:
     std::string last_match_line_;
 };
 
+// True when process `pid` is gone: reaped, or (a grandchild adopted by init) dead and waiting for
+// init to reap it.
+bool process_gone(int pid);
+
 }  // namespace gic::test

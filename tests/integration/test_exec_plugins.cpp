@@ -33,16 +33,6 @@ bool contains(std::string const& text, std::string const& part) {
     return false;
 }
 
-// Reaped (or, for a grandchild adopted by init, dead and waiting for it).
-bool process_gone(pid_t pid) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    auto const close = line.rfind(')');
-    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
 pid_t pid_in(std::string const& path) { return static_cast<pid_t>(std::stol(read_file(path))); }
 
 // Descriptors listed by `ls -l /proc/self/fd/`, without ls's own handle on that directory.

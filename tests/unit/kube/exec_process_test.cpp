@@ -4,6 +4,7 @@
 #include "fixtures.hpp"
 #include "kube/exec_process.hpp"
 
+#include "common/process.hpp"
 #include "common/temp_dir.hpp"
 #include "common/wait.hpp"
 
@@ -27,6 +28,7 @@
 #include <sstream>
 
 using namespace gic::kube;
+using gic::test::process_gone;
 using gic::kube::test::contains;
 using gic::test::read_file;
 using gic::test::TempDir;
@@ -36,16 +38,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Gone: reaped by us, or (for a grandchild, whose parent is init) dead and waiting for init.
-bool process_gone(pid_t pid) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    auto const close = line.rfind(')');
-    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
 
 pid_t pid_in(std::string const& path) { return static_cast<pid_t>(std::stol(read_file(path))); }
 
