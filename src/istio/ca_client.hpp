@@ -75,7 +75,22 @@ struct CertificateRequest {
     std::string token;                 // bearer token (audience istio-ca); never logged
 };
 
-class CaClient {
+// What the agent asks of a CA: CreateCertificate, and a fresh connection after a failure or a root
+// rotation. CaClient is istiod's over gRPC; tests and the fault simulator put an in-process CA
+// behind the same interface.
+class CertificateAuthority {
+public:
+    virtual ~CertificateAuthority() = default;
+    // cert_chain as the CA sent it (leaf first, root bundle last), or why not.
+    virtual boost::asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> create_certificate(
+        CertificateRequest const& request) = 0;
+    // The next call connects anew, trusting `root_pem`.
+    virtual void rebuild_channel(std::string root_pem) = 0;
+    // host:port, for messages.
+    virtual std::string const& address() const = 0;
+};
+
+class CaClient final : public CertificateAuthority {
 public:
     CaClient(boost::asio::any_io_executor executor, CaClientConfig config);
     ~CaClient();
@@ -85,11 +100,12 @@ public:
     // Returns cert_chain as the CA sent it (leaf first, root bundle last). A response with fewer than
     // two elements is an error ("invalid empty CertChain"), as in pilot-agent.
     boost::asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> create_certificate(
-        CertificateRequest const& request);
+        CertificateRequest const& request) override;
 
     // Drops the channel; the next call builds a new one with `root_pem` (root rotation, or after a
     // failure). Calls in flight finish on the old channel, which they keep alive until they complete.
-    void rebuild_channel(std::string root_pem);
+    void rebuild_channel(std::string root_pem) override;
+    std::string const& address() const override { return config().address; }
 
     CaClientConfig const& config() const;
 

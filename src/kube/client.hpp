@@ -22,6 +22,7 @@
 // operations do: a cancelled caller gets no result.
 // Thread Safety: use from the io_context's thread only.
 
+#include "kube/api.hpp"
 #include "kube/api_error.hpp"
 #include "kube/https_connection.hpp"
 #include "kube/rest_config.hpp"
@@ -40,20 +41,6 @@
 
 namespace gic::kube {
 
-// Identifies an object or a collection.
-struct ResourceRef {
-    std::string group_version;  // "v1", "coordination.k8s.io/v1"
-    std::string resource;       // plural: "secrets"
-    std::string namespace_;     // empty for cluster-scoped
-    std::string name;           // empty for a collection
-    std::string subresource;    // "token" for serviceaccounts/token
-
-    // "/api/v1/namespaces/ns/secrets/name" or "/apis/group/version/...".
-    std::string path() const;
-};
-
-template <class T>
-using ApiResult = boost::system::result<T, ApiError>;
 
 struct ClientOptions {
     std::chrono::milliseconds request_timeout{10'000};
@@ -75,19 +62,24 @@ struct ClientOptions {
     RequestObserver observer{};
 };
 
-class Client {
+class Client final : public Api {
 public:
     Client(boost::asio::any_io_executor executor, RestConfig config, ClientOptions options = {});
     ~Client();
     Client(Client const&) = delete;
     Client& operator=(Client const&) = delete;
 
-    boost::asio::awaitable<ApiResult<boost::json::object>> get(ResourceRef const& ref);
+    boost::asio::awaitable<ApiResult<boost::json::object>> get(ResourceRef const& ref) override;
     // POST to the collection of `ref` (ref.name then only names the object in errors), or to
     // ref.path() when ref.subresource is set (serviceaccounts/<name>/token).
-    boost::asio::awaitable<ApiResult<boost::json::object>> create(ResourceRef const& ref, boost::json::object const& body);
+    boost::asio::awaitable<ApiResult<boost::json::object>> create(ResourceRef const& ref, boost::json::object const& body) override;
     // PUT; the body carries metadata.resourceVersion for optimistic concurrency.
-    boost::asio::awaitable<ApiResult<boost::json::object>> update(ResourceRef const& ref, boost::json::object const& body);
+    boost::asio::awaitable<ApiResult<boost::json::object>> update(ResourceRef const& ref, boost::json::object const& body) override;
+    // kube::list() and kube::watch() (watch.hpp).
+    boost::asio::awaitable<ApiResult<boost::json::object>> list(ResourceRef const& collection,
+                                                                ListOptions const& options) override;
+    boost::asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> watch(ResourceRef const& collection,
+                                                                          WatchOptions const& options) override;
     boost::asio::awaitable<ApiResult<boost::json::object>> remove(ResourceRef const& ref);
     // GET of a collection with a query string ("fieldSelector=...&resourceVersion=..."; already
     // encoded), reported with verb "list". kube::list() is the friendly form.

@@ -182,3 +182,17 @@ asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> watch(Client& client, R
 }
 
 }  // namespace gic::kube
+
+namespace gic::kube {
+
+boost::asio::awaitable<ApiResult<boost::json::object>> Client::list(ResourceRef const& collection,
+                                                                    ListOptions const& options) {
+    co_return co_await kube::list(*this, collection, options);
+}
+
+boost::asio::awaitable<ApiResult<std::unique_ptr<WatchStream>>> Client::watch(ResourceRef const& collection,
+                                                                              WatchOptions const& options) {
+    co_return co_await kube::watch(*this, collection, options);
+}
+
+}  // namespace gic::kube

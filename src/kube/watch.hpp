@@ -9,6 +9,7 @@
 // Per-Operation Cancellation: next() supports terminal cancellation; the connection is closed.
 // Thread Safety: io_context thread only.
 
+#include "kube/api.hpp"
 #include "kube/api_error.hpp"
 #include "kube/client.hpp"
 
@@ -22,35 +23,6 @@
 
 namespace gic::kube {
 
-enum class WatchEventType { added, modified, deleted, bookmark, error };
-
-struct WatchEvent {
-    WatchEventType type = WatchEventType::added;
-    boost::json::object object;  // for `error`, the Status object (code 410 = expired: relist)
-};
-
-struct ListOptions {
-    std::string field_selector;  // e.g. "metadata.name=gen-istio-cert"
-    std::string resource_version;  // "" = most recent (quorum read)
-};
-
-struct WatchOptions {
-    std::string field_selector;
-    std::string resource_version;              // events strictly after this version
-    std::chrono::seconds timeout_seconds{300};  // sent to the server; it ends the stream then
-    bool allow_bookmarks = true;
-    std::chrono::seconds idle_grace{30};        // extra time without bytes before we give up
-    std::size_t max_event_bytes = 3 * 1024 * 1024;  // one event's JSON (an object and its envelope); larger ends the stream with an error
-};
-
-class WatchStream {
-public:
-    virtual ~WatchStream() = default;
-    // The next event; nullopt when the server ended the stream normally (its timeout): re-watch
-    // from the last resourceVersion seen. An ApiError for transport failures, read deadline, or an
-    // HTTP error answer to the watch request (410 included).
-    virtual boost::asio::awaitable<ApiResult<std::optional<WatchEvent>>> next() = 0;
-};
 
 // The collection's list: the JSON List object (items, metadata.resourceVersion).
 boost::asio::awaitable<ApiResult<boost::json::object>> list(Client& client, ResourceRef const& collection,
