@@ -1,0 +1,285 @@
+#include "invariants.hpp"
+
+#include "pki/chain.hpp"
+#include "pki/key.hpp"
+#include "util/base64.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace gic::sim {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string seconds(util::SteadyTime t) {
+    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - testing::VirtualTime::start).count();
+    char text[32];
+    std::snprintf(text, sizeof text, "+%lld.%03llds", static_cast<long long>(ms / 1000), static_cast<long long>(ms % 1000));
+    return text;
+}
+
+std::optional<std::string> data_field(json::object const& secret, char const* key) {
+    auto const* data = secret.if_contains("data");
+    if (data == nullptr || !data->is_object()) return std::nullopt;
+    auto const* value = data->as_object().if_contains(key);
+    if (value == nullptr || !value->is_string()) return std::nullopt;
+    return util::base64_decode(value->as_string());
+}
+
+std::string string_at(json::object const& object, char const* outer, char const* inner) {
+    auto const* o = object.if_contains(outer);
+    if (o == nullptr || !o->is_object()) return {};
+    auto const* v = o->as_object().if_contains(inner);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// Lease and Secret requests other than the LIST+WATCH a follower keeps open, and CA calls.
+std::uint64_t active_requests(Replica& replica) {
+    std::uint64_t total = 0;
+    if (auto* api = replica.api()) {
+        for (auto const& [what, count] : api->requests()) {
+            bool const follow = what.rfind("watch ", 0) == 0 || what.rfind("list ", 0) == 0;
+            if (!follow) total += count;
+        }
+    }
+    if (auto* ca = replica.ca()) total += ca->calls();
+    return total;
+}
+
+}  // namespace
+
+bool World::fault_during(util::SteadyTime from, util::SteadyTime to, std::vector<FaultKind> const& kinds) const {
+    for (auto const& fault : schedule) {
+        if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fault.kind) == kinds.end()) continue;
+        auto const start = at(fault.at);
+        auto const end = start + fault.duration;
+        if (start <= to && end >= from) return true;
+    }
+    return false;
+}
+
+Invariants::Invariants(World& world) : world_(world), follower_requests_(world.replicas.size() * 2, 0) {}
+
+void Invariants::fail(std::string invariant, std::string detail) {
+    if (violation_) return;
+    world_.trace.add("INVARIANT " + invariant + " FAILED: " + detail);
+    violation_ = Violation{std::move(invariant), std::move(detail)};
+}
+
+std::chrono::milliseconds Invariants::clock_offset(std::string const& replica) const {
+    for (auto const& r : world_.replicas)
+        if (r->name() == replica)
+            return std::chrono::duration_cast<std::chrono::milliseconds>(r->clock().wall_offset());
+    return {};
+}
+
+util::SteadyTime Invariants::due(Leaf const& leaf, double fraction) const {
+    auto const life = leaf.not_after - (leaf.not_before + 2min);
+    return leaf.issued_at + std::chrono::duration_cast<std::chrono::milliseconds>(life * fraction);
+}
+
+bool Invariants::chains_to_published(Leaf const& leaf) const {
+    for (auto const& root : world_.istiod.published_roots())
+        if (std::find(leaf.root_fingerprints.begin(), leaf.root_fingerprints.end(), root.fingerprint_sha256()) !=
+            leaf.root_fingerprints.end())
+            return true;
+    return false;
+}
+
+void Invariants::changed(Change const& change) {
+    if (change.key.resource == "leases" && change.key.name == world_.deployment.lease_name) {
+        auto const holder = string_at(change.object, "spec", "holderIdentity");
+        lease_holder_ = holder;
+        lease_renewed_at_ = change.at;
+        return;
+    }
+    if (change.key.resource == "secrets" && change.key.name == world_.deployment.secret_name) secret_written(change);
+}
+
+void Invariants::secret_written(Change const& change) {
+    auto const who = change.actor;
+    if (!change.conditional) fail("secret-monotonic", "the Secret was updated by " + who + " without a resourceVersion");
+    auto const* type = change.object.if_contains("type");
+    if (type == nullptr || !type->is_string() || type->as_string() != "kubernetes.io/tls")
+        return fail("secret-valid", "the Secret written by " + who + " is not of type kubernetes.io/tls");
+    auto const crt = data_field(change.object, "tls.crt");
+    auto const key_pem = data_field(change.object, "tls.key");
+    auto const ca = data_field(change.object, "ca.crt");
+    if (!crt || !key_pem || !ca)
+        return fail("secret-valid", "the Secret written by " + who + " lacks tls.crt, tls.key or ca.crt");
+    auto chain = pki::parse_pem_bundle(*crt);
+    auto key = pki::PrivateKey::from_pem(*key_pem);
+    auto roots = pki::parse_pem_bundle(*ca);
+    if (!chain || !key || !roots)
+        return fail("secret-valid", "the Secret written by " + who + " holds unparsable PEM");
+    auto const& leaf = chain->front();
+    auto const now = world_.server_clock.wall_now();
+    if (leaf.uri_sans() != std::vector<std::string>{world_.istiod.spiffe_id()})
+        return fail("secret-valid", "the leaf written by " + who + " is for another identity");
+    if (!leaf.matches_key(*key)) return fail("secret-valid", "the leaf written by " + who + " does not match tls.key");
+    if (auto verified = pki::verify_chain(*chain, world_.istiod.roots_ever_published(), now); !verified)
+        return fail("secret-valid", "the chain written by " + who + " does not verify on the server's clock: " +
+                                        verified.error().message);
+    auto const signed_leaf = world_.istiod.leaf(leaf.serial_hex());
+    if (!signed_leaf || !signed_leaf->good)
+        return fail("secret-valid", "the leaf written by " + who + " is not a good answer of istiod");
+
+    Leaf written{leaf.serial_hex(), leaf.not_before(), leaf.not_after(), signed_leaf->issued_at, signed_leaf->actor, {}};
+    for (auto const& root : world_.istiod.roots_ever_published())
+        if (pki::verify_chain(*chain, {root}, now)) written.root_fingerprints.push_back(root.fingerprint_sha256());
+
+    if (current_ && current_->serial != written.serial) {
+        if (written.not_before < current_->not_before)
+            return fail("secret-monotonic", who + " replaced a leaf by one issued earlier");
+        // Renewed early? Only a leaf that was still good for the published roots counts.
+        auto const earliest = due(*current_, 1.0 - world_.timings.renew_ratio - 0.01);
+        auto const offset = std::chrono::abs(clock_offset(written.issued_by));
+        if (chains_to_published(*current_) && written.issued_at + offset + 5s < earliest)
+            return fail("renewal-early", written.issued_by + " renewed at " + seconds(written.issued_at) +
+                                             ", before 49 % of the previous leaf's life (" + seconds(earliest) + ")");
+    }
+    if (!current_ || current_->serial != written.serial) ++certificates_;
+    ever_in_secret_[written.serial] = true;
+    current_ = std::move(written);
+}
+
+void Invariants::check_new_terms() {
+    auto& terms = world_.terms;
+    for (; terms_seen_ < terms.size(); ++terms_seen_) {
+        auto const& term = terms[terms_seen_];
+        for (std::size_t i = 0; i < terms_seen_; ++i) {
+            auto const& other = terms[i];
+            if (other.replica == term.replica) continue;
+            if (other.end && *other.end <= term.start) continue;
+            // The older term's holder was paused: client-go's margin does not cover that.
+            bool paused = false;
+            for (auto const& fault : world_.schedule)
+                if (fault.kind == FaultKind::suspend && fault.replica == other.replica &&
+                    world_.at(fault.at) <= term.start && world_.at(fault.at) >= other.start - world_.timings.lease_duration)
+                    paused = true;
+            if (paused) {
+                ++tolerated_overlaps_;
+                world_.trace.add("overlap of r" + std::to_string(other.replica) + " and r" + std::to_string(term.replica) +
+                                 " after a suspended process (recorded)");
+                continue;
+            }
+            return fail("single-writer", "r" + std::to_string(term.replica) + " became writer at " + seconds(term.start) +
+                                             " while r" + std::to_string(other.replica) + " (since " +
+                                             seconds(other.start) + ") still was");
+        }
+    }
+}
+
+void Invariants::check_followers() {
+    auto const now = world_.time.now();
+    for (std::size_t i = 0; i < world_.replicas.size(); ++i) {
+        auto& replica = *world_.replicas[i];
+        auto& seen = follower_requests_[2 * i];
+        auto& incarnation = follower_requests_[2 * i + 1];
+        if (!replica.alive()) continue;
+        auto const count = active_requests(replica);
+        if (incarnation != replica.incarnations()) {
+            incarnation = replica.incarnations();
+            seen = count;
+            continue;
+        }
+        if (count == seen) continue;
+        seen = count;
+        if (replica.leading() || replica.writing() || replica.stopping()) continue;
+        bool const held_by_other = !lease_holder_.empty() && lease_holder_ != replica.identity() &&
+                                   now - lease_renewed_at_ < world_.timings.lease_duration - 2s;
+        bool const settled = now - world_.started_at[i] > world_.timings.lease_duration + 30s &&
+                             now - world_.link_disturbed_at[i] > world_.timings.lease_duration + 60s;
+        bool recently_writer = false;
+        for (auto const& term : world_.terms)
+            if (term.replica == static_cast<int>(i) && (!term.end || now - *term.end < 30s)) recently_writer = true;
+        bool const paused = world_.fault_during(now - 60s, now, {FaultKind::suspend});
+        if (held_by_other && settled && !recently_writer && !paused)
+            return fail("quiet-follower", replica.name() + " sent a request besides its watch while " + lease_holder_ +
+                                              " renewed the Lease");
+    }
+}
+
+void Invariants::check_renewal_timing() {
+    if (!current_) return;
+    auto const now = world_.time.now();
+    auto const wall = world_.server_clock.wall_now();
+    auto const earliest = due(*current_, 1.0 - world_.timings.renew_ratio - 0.01);
+    if (wall >= current_->not_after) {
+        if (!world_.fault_during(earliest, now, {FaultKind::ca_outage, FaultKind::ca_hang}))
+            return fail("secret-unexpired", "the Secret's leaf expired at " + seconds(now) + " with istiod reachable");
+    }
+    auto const latest = due(*current_, 1.0 - world_.timings.renew_ratio + 0.01);
+    if (now <= latest) return;
+    // The delays the schedule forces: each fault around the renewal window, plus the retry
+    // backoff (60 s at most) and a failover (lease duration) after it.
+    std::chrono::milliseconds allowance = 2min;
+    for (auto const& fault : world_.schedule) {
+        auto const start = world_.at(fault.at);
+        if (start <= now && start + fault.duration >= earliest - 2min)
+            allowance += std::chrono::duration_cast<std::chrono::milliseconds>(fault.duration) + 90s;
+    }
+    if (now > latest + allowance)
+        fail("renewal-late", "the leaf due by " + seconds(latest) + " is still in the Secret at " + seconds(now) +
+                                 " (allowance " + std::to_string(allowance.count() / 1000) + " s)");
+}
+
+void Invariants::check_wasted_calls() {
+    auto const now = world_.time.now();
+    auto const& leaves = world_.istiod.signed_leaves();
+    for (; signed_seen_ < leaves.size(); ++signed_seen_) {
+        auto const& leaf = leaves[signed_seen_];
+        if (!leaf.good) continue;
+        if (world_.fault_during(leaf.issued_at - 3min, leaf.issued_at + 1min)) continue;
+        bool const restarted = std::any_of(world_.started_at.begin(), world_.started_at.end(), [&](auto t) {
+            return t > testing::VirtualTime::start && t >= leaf.issued_at - 3min;
+        });
+        if (restarted) continue;
+        awaiting_secret_.emplace_back(leaf.serial, leaf.issued_at + 30s);
+    }
+    for (auto it = awaiting_secret_.begin(); it != awaiting_secret_.end();) {
+        if (it->second > now) {
+            ++it;
+            continue;
+        }
+        if (!ever_in_secret_.contains(it->first))
+            return fail("one-call-per-renewal", "a certificate istiod signed at " + seconds(it->second - 30s) +
+                                                    " with no fault around never reached the Secret");
+        it = awaiting_secret_.erase(it);
+    }
+}
+
+void Invariants::step() {
+    if (violation_) return;
+    for (auto const& replica : world_.replicas)
+        if (replica->failure) return fail("agent-error", *replica->failure);
+    check_new_terms();
+    if (violation_) return;
+    check_followers();
+    if (violation_) return;
+    check_renewal_timing();
+    if (violation_) return;
+    check_wasted_calls();
+    if (!converged_checked_ && world_.time.now() >= world_.faults_over + convergence_bound) finish();
+}
+
+void Invariants::finish() {
+    if (converged_checked_ || violation_) return;
+    converged_checked_ = true;
+    int leaders = 0;
+    for (auto const& replica : world_.replicas) {
+        if (!replica->alive()) return fail("convergence", replica->name() + " is not running after the last fault");
+        if (replica->leading()) ++leaders;
+    }
+    if (leaders != 1) return fail("convergence", std::to_string(leaders) + " leaders after the last fault");
+    if (!current_) return fail("convergence", "no Secret after the last fault");
+    if (!chains_to_published(*current_))
+        return fail("convergence", "the Secret's leaf does not chain to the published roots after the last fault");
+    if (world_.time.now() > due(*current_, 1.0 - world_.timings.renew_ratio + 0.01) + 2min)
+        return fail("convergence", "the Secret's leaf is overdue for renewal after the last fault");
+}
+
+}  // namespace gic::sim

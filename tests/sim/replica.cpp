@@ -1,0 +1,236 @@
+#include "replica.hpp"
+
+#include "agent/certificate_store.hpp"
+#include "agent/identity.hpp"
+#include "agent/input_files.hpp"
+#include "agent/root_bundle_source.hpp"
+#include "agent/rotator.hpp"
+#include "election/elector_config.hpp"
+#include "election/leader_elector.hpp"
+#include "pki/certificate.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <cstdio>
+
+namespace gic::sim {
+
+using boost::asio::awaitable;
+
+namespace {
+
+// SplitMix64: independent, reproducible seeds for each replica, incarnation and component.
+std::uint64_t derive(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
+    std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (a * 1'000'003ull + b + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+agent::RootBundle bundle_from(std::string const& pem) {
+    return agent::RootBundle{pem, pki::parse_pem_bundle(pem).value()};
+}
+
+}  // namespace
+
+// Marks the guarded Rotator's lifetime: a term as writer.
+struct WriterScope {
+    explicit WriterScope(Replica& replica) : replica_(replica) { replica_.writer_started(); }
+    ~WriterScope() { replica_.writer_ended(); }
+    WriterScope(WriterScope const&) = delete;
+    WriterScope& operator=(WriterScope const&) = delete;
+
+private:
+    Replica& replica_;
+};
+
+namespace {
+
+awaitable<void> run_as_writer(Replica* replica, agent::Rotator* rotator) {
+    WriterScope const term(*replica);
+    co_await rotator->run();
+}
+
+}  // namespace
+
+struct Replica::Incarnation {
+    Incarnation(Replica& r, std::uint64_t seed)
+        : api(io.get_executor(), r.clock_, r.server_, r.name_, r.trace_),
+          ca(io.get_executor(), r.clock_, r.istiod_, r.name_, r.trace_),
+          store(api, agent::SecretTarget{r.deployment_.namespace_, r.deployment_.secret_name}, r.clock_),
+          roots("ConfigMap " + r.deployment_.namespace_ + "/istio-ca-root-cert", bundle_from(r.istiod_.root_bundle()),
+                false),
+          rotator(io.get_executor(), rotator_config(r, seed), ca, roots, store, token_reader(r.istiod_), r.clock_),
+          elector(io.get_executor(), api, r.clock_, elector_config(r), nullptr, derive(seed, 7, 0)) {}
+
+    static agent::RotatorConfig rotator_config(Replica const& r, std::uint64_t seed) {
+        agent::RotatorConfig config;
+        config.identity = agent::WorkloadIdentity{r.deployment_.trust_domain, r.deployment_.namespace_,
+                                                  r.deployment_.service_account};
+        config.algorithm = pki::KeyAlgorithm::ecdsa_p256;
+        config.ttl = r.timings_.cert_ttl;
+        config.renewal.ratio = r.timings_.renew_ratio;
+        config.writer = r.name_;
+        config.seed = derive(seed, 3, 0);
+        return config;
+    }
+
+    static election::ElectorConfig elector_config(Replica const& r) {
+        election::ElectorConfig config;
+        config.lease_namespace = r.deployment_.namespace_;
+        config.lease_name = r.deployment_.lease_name;
+        // As election::make_identity builds it (<pod>_<uuid>), from the seed instead of random_device.
+        config.identity = r.identity_;
+        config.lease_duration = r.timings_.lease_duration;
+        config.renew_deadline = r.timings_.renew_deadline;
+        config.retry_period = r.timings_.retry_period;
+        return config;
+    }
+
+    // The mounted token file: kubelet keeps the current token there.
+    static std::function<Result<std::string>()> token_reader(FakeIstiod& istiod) {
+        return [&istiod]() -> Result<std::string> { return istiod.current_token(); };
+    }
+
+    boost::asio::io_context io;
+    FakeApiEndpoint api;
+    FakeCaEndpoint ca;
+    agent::SecretStore store;
+    agent::RootBundleSource roots;
+    agent::Rotator rotator;
+    election::LeaderElector elector;
+    boost::asio::cancellation_signal stop_signal;
+    bool finished = false;
+};
+
+Replica::Replica(int index, std::uint64_t seed, testing::VirtualTime& time, FakeApiServer& server, FakeIstiod& istiod,
+                 Trace& trace, Deployment const& deployment, ReplicaTimings const& timings)
+    : index_(index),
+      name_("r" + std::to_string(index)),
+      seed_(seed),
+      time_(time),
+      clock_(time),
+      server_(server),
+      istiod_(istiod),
+      trace_(trace),
+      deployment_(deployment),
+      timings_(timings) {}
+
+Replica::~Replica() {
+    if (incarnation_) crash();
+}
+
+void Replica::start() {
+    if (incarnation_) return;
+    ++incarnations_;
+    stopping_ = false;
+    auto const seed = derive(seed_, static_cast<std::uint64_t>(index_), incarnations_);
+    char uuid[40];
+    auto const a = derive(seed, 11, 0), b = derive(seed, 12, 0);
+    std::snprintf(uuid, sizeof uuid, "%08llx-%04llx-4%03llx-8%03llx-%012llx", static_cast<unsigned long long>(a >> 32),
+                  static_cast<unsigned long long>((a >> 16) & 0xffff), static_cast<unsigned long long>(a & 0xfff),
+                  static_cast<unsigned long long>(b >> 52), static_cast<unsigned long long>(b & 0xffffffffffffull));
+    identity_ = name_ + "_" + uuid;
+    incarnation_ = std::make_unique<Incarnation>(*this, seed);
+    trace_.add(name_ + " started (incarnation " + std::to_string(incarnations_) + ")");
+    auto* incarnation = incarnation_.get();
+    election::LeaderElector::Guarded guarded = [this, incarnation] {
+        return run_as_writer(this, &incarnation->rotator);
+    };
+    boost::asio::co_spawn(incarnation->io, incarnation->elector.run(std::move(guarded)),
+                          boost::asio::bind_cancellation_slot(
+                              incarnation->stop_signal.slot(), [this, incarnation](std::exception_ptr e) {
+                                  incarnation->finished = true;
+                                  if (!e) return;
+                                  try {
+                                      std::rethrow_exception(e);
+                                  } catch (boost::system::system_error const& error) {
+                                      if (error.code() == boost::asio::error::operation_aborted) return;
+                                      failure = name_ + " ended with: " + error.what();
+                                  } catch (std::exception const& error) {
+                                      failure = name_ + " ended with: " + error.what();
+                                  }
+                              }));
+}
+
+void Replica::crash() {
+    if (!incarnation_) return;
+    trace_.add(name_ + " crashed");
+    // Nothing the unwinding coroutines try to send reaches anyone.
+    auto faults = incarnation_->api.faults();
+    faults.link = Link::dead;
+    incarnation_->api.set_faults(faults);
+    incarnation_->ca.partitioned = true;
+    incarnation_->stop_signal.emit(boost::asio::cancellation_type::terminal);
+    destroy();
+}
+
+void Replica::stop() {
+    if (!incarnation_ || stopping_) return;
+    trace_.add(name_ + " stopping (SIGTERM)");
+    stopping_ = true;
+    suspended_until_ = {};
+    incarnation_->stop_signal.emit(boost::asio::cancellation_type::terminal);
+}
+
+bool Replica::reap() {
+    if (!incarnation_ || !stopping_ || !incarnation_->finished) return false;
+    trace_.add(name_ + " stopped");
+    destroy();
+    return true;
+}
+
+void Replica::destroy() {
+    auto& io = incarnation_->io;
+    // Unwinds what the cancellation reached; every wait in the agent is cancellable.
+    for (int round = 0; round < 1000; ++round) {
+        if (io.stopped()) io.restart();
+        if (io.poll() == 0) break;
+    }
+    if (writing_) writer_ended();
+    incarnation_.reset();
+    stopping_ = false;
+}
+
+boost::asio::io_context* Replica::schedulable() {
+    if (!incarnation_ || (suspended() && !stopping_)) return nullptr;
+    return &incarnation_->io;
+}
+
+bool Replica::leading() const { return incarnation_ && incarnation_->elector.status().leading; }
+
+FakeApiEndpoint* Replica::api() { return incarnation_ ? &incarnation_->api : nullptr; }
+FakeCaEndpoint* Replica::ca() { return incarnation_ ? &incarnation_->ca : nullptr; }
+
+void Replica::roots_published(std::string const& pem) {
+    if (!incarnation_) return;
+    auto& inc = *incarnation_;
+    agent::apply_root_update(inc.roots.replace(bundle_from(pem)), inc.roots, [&inc] {
+        inc.ca.rebuild_channel(inc.roots.current().pem);
+        inc.rotator.roots_changed();
+    });
+}
+
+void Replica::writer_started() {
+    writing_ = true;
+    if (terms != nullptr) terms->push_back({index_, time_.now(), std::nullopt});
+    trace_.add(name_ + " became writer");
+}
+
+void Replica::writer_ended() {
+    if (!writing_) return;
+    writing_ = false;
+    if (terms != nullptr) {
+        for (auto it = terms->rbegin(); it != terms->rend(); ++it)
+            if (it->replica == index_ && !it->end) {
+                it->end = time_.now();
+                break;
+            }
+    }
+    trace_.add(name_ + " stopped writing");
+}
+
+}  // namespace gic::sim

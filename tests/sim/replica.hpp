@@ -1,0 +1,123 @@
+#pragma once
+// One agent replica in the simulated world, built as run_continuous.cpp builds it: a SecretStore
+// over its own kube::Api endpoint, the root bundle, the Rotator (istiod through its own CA
+// endpoint) and the LeaderElector whose guarded work is rotator.run(). It has its own io_context
+// and its own VirtualClock (with a wall offset that survives restarts, as a machine's clock
+// does), and seeds derived from the run's seed.
+//
+// - crash(): the process is gone at once: nothing more reaches the API or the CA (its endpoint
+//   goes dead first), then its coroutines are unwound and its objects and io_context destroyed.
+// - stop(): SIGTERM: the run is cancelled and keeps being scheduled until it has finished (the
+//   Lease release goes out), then everything is destroyed.
+// - suspend(until): not scheduled until then; its clocks keep going.
+// - start(): a new incarnation (a restart).
+
+#include "common/virtual_clock.hpp"
+#include "fake_api_server.hpp"
+#include "fake_ca.hpp"
+#include "trace.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gic::sim {
+
+// The timings of every replica: short, so a run covers many terms and renewals, and accepted by
+// the agent's own validation (election::validate_timings).
+struct ReplicaTimings {
+    std::chrono::seconds cert_ttl{3600};
+    double renew_ratio = 0.5;
+    std::chrono::milliseconds lease_duration{15'000};
+    std::chrono::milliseconds renew_deadline{10'000};
+    std::chrono::milliseconds retry_period{2'000};
+};
+
+// Where the replicas keep their certificate and Lease, and who they are.
+struct Deployment {
+    std::string namespace_ = "gateway";
+    std::string service_account = "gateway";
+    std::string trust_domain = "cluster.local";
+    std::string secret_name = "gateway-workload-cert";
+    std::string lease_name = "gateway.gen-istio-cert.teg.tetrate.io";
+};
+
+// A term as writer (the guarded Rotator running), on the world's steady time.
+struct WriterTerm {
+    int replica = 0;
+    util::SteadyTime start{};
+    std::optional<util::SteadyTime> end;  // open while it runs
+};
+
+class Replica {
+public:
+    Replica(int index, std::uint64_t seed, testing::VirtualTime& time, FakeApiServer& server, FakeIstiod& istiod,
+            Trace& trace, Deployment const& deployment, ReplicaTimings const& timings);
+    ~Replica();
+    Replica(Replica const&) = delete;
+    Replica& operator=(Replica const&) = delete;
+
+    void start();
+    void crash();
+    void stop();
+    void suspend(util::SteadyTime until) { suspended_until_ = until; }
+
+    // Finishes a stop() once its run has ended; true when the replica is down then.
+    bool reap();
+
+    bool alive() const { return incarnation_ != nullptr; }
+    bool stopping() const { return stopping_; }
+    bool suspended() const { return time_.now() < suspended_until_; }
+    util::SteadyTime suspended_until() const { return suspended_until_; }
+    // The io_context to poll now (nullptr when down or suspended).
+    boost::asio::io_context* schedulable();
+
+    bool leading() const;
+    bool writing() const { return writing_; }
+    std::string const& name() const { return name_; }
+    // The Lease holder identity of the current incarnation.
+    std::string const& identity() const { return identity_; }
+    int index() const { return index_; }
+    testing::VirtualClock& clock() { return clock_; }
+    FakeApiEndpoint* api();
+    FakeCaEndpoint* ca();
+    // The bundle istiod published changed: the mounted file follows.
+    void roots_published(std::string const& pem);
+
+    // Terms as writer, in order (shared by the invariants).
+    std::vector<WriterTerm>* terms = nullptr;
+    // Set when the run ended with something else than a cancellation (a bug to report).
+    std::optional<std::string> failure;
+    std::uint64_t incarnations() const { return incarnations_; }
+
+private:
+    struct Incarnation;
+    void destroy();
+    void writer_started();
+    void writer_ended();
+    friend struct WriterScope;
+
+    int index_;
+    std::string name_;
+    std::string identity_;
+    std::uint64_t seed_;
+    testing::VirtualTime& time_;
+    testing::VirtualClock clock_;
+    FakeApiServer& server_;
+    FakeIstiod& istiod_;
+    Trace& trace_;
+    Deployment deployment_;
+    ReplicaTimings timings_;
+    std::unique_ptr<Incarnation> incarnation_;
+    util::SteadyTime suspended_until_{};
+    bool stopping_ = false;
+    bool writing_ = false;
+    std::uint64_t incarnations_ = 0;
+};
+
+}  // namespace gic::sim
