@@ -13,6 +13,7 @@
 #include "observe/health.hpp"
 #include "observe/log.hpp"
 #include "observe/metrics.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -103,10 +104,14 @@ awaitable<void> run_continuous(Options options, std::string version) {
     auto const target_metrics = metrics.target(secret_store ? inputs.target.display() : options.output_dir);
 
     // Events about the Secret; they never block or fail the work (see EventRecorder).
+    // The recorder has a client of its own: an Event never waits behind a Lease renewal.
+    std::unique_ptr<kube::Client> events_client;
     std::unique_ptr<election::EventRecorder> events;
     if (secret_store != nullptr) {
-        events = std::make_unique<election::EventRecorder>(executor, *inputs.kube_config, "gen-istio-cert",
-                                                           observe_request);
+        events_client = std::make_unique<kube::Client>(executor, *inputs.kube_config,
+                                                       election::event_client_options(observe_request));
+        events = std::make_unique<election::EventRecorder>(executor, *events_client, util::system_clock(),
+                                                           "gen-istio-cert");
     }
 
     RotatorConfig config;
@@ -131,10 +136,15 @@ awaitable<void> run_continuous(Options options, std::string version) {
     };
 
     // With several replicas only the Lease holder writes; --output-dir has one writer by definition.
+    // The Lease has a client of its own too, so a renewal never queues behind another request.
+    std::unique_ptr<kube::Client> lease_client;
     std::unique_ptr<election::LeaderElector> elector;
     if (options.leader_elect && secret_store != nullptr) {
         auto settings = elector_config(options, inputs, observe_request);
-        elector = std::make_unique<election::LeaderElector>(executor, *inputs.kube_config, std::move(settings), events.get());
+        lease_client = std::make_unique<kube::Client>(executor, *inputs.kube_config,
+                                                      election::lease_client_options(settings));
+        elector = std::make_unique<election::LeaderElector>(executor, *lease_client, util::system_clock(),
+                                                            std::move(settings), events.get());
         observe::log_info("agent", "leader election",
                           {{"lease", elector->config().lease_namespace + "/" + elector->config().lease_name},
                            {"identity", elector->config().identity}});
