@@ -95,11 +95,11 @@ awaitable<void> run_continuous(Options options, std::string version) {
     std::unique_ptr<CertificateStore> store;
     SecretStore* secret_store = nullptr;
     if (options.output_dir.empty()) {
-        auto secret = std::make_unique<SecretStore>(*inputs.client, inputs.target);
+        auto secret = std::make_unique<SecretStore>(*inputs.client, inputs.target, util::system_clock());
         secret_store = secret.get();
         store = std::move(secret);
     } else {
-        store = std::make_unique<DirectoryStore>(options.output_dir);
+        store = std::make_unique<DirectoryStore>(options.output_dir, util::system_clock());
     }
     auto const target_metrics = metrics.target(secret_store ? inputs.target.display() : options.output_dir);
 
@@ -128,7 +128,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
                             issued ? "CertificateIssued" : "CertificateIssueFailed", event.message);
         };
     }
-    Rotator rotator(executor, config, ca, roots, *store, token_reader(inputs.token_source));
+    Rotator rotator(executor, config, ca, roots, *store, token_reader(inputs.token_source), util::system_clock());
     auto roots_changed = [&] {
         metrics.root_reloaded();
         ca.rebuild_channel(roots.current().pem);
@@ -151,7 +151,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
     }
 
     StoredCertificateCheck readiness(executor, *store, roots, spiffe_id, target_metrics,
-                                     [&elector] { return !elector || elector->status().leading; });
+                                     [&elector] { return !elector || elector->status().leading; }, util::system_clock());
     observe::ObservabilityOptions observability_options;
     observability_options.metrics_bind_address = options.metrics_bind_address;
     observability_options.health_probe_bind_address = options.health_probe_bind_address;
