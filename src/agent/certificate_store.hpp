@@ -5,7 +5,8 @@
 #include "agent/output_dir.hpp"
 #include "agent/secret_writer.hpp"
 #include "agent/tls_material.hpp"
-#include "kube/client.hpp"
+#include "kube/api.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -28,7 +29,9 @@ public:
 
 class SecretStore final : public CertificateStore {
 public:
-    SecretStore(kube::Client& client, SecretTarget target) : client_(client), target_(std::move(target)) {}
+    // `clock`: the wall time at which a stored certificate is judged newer and valid.
+    SecretStore(kube::Api& api, SecretTarget target, util::Clock& clock)
+        : api_(api), target_(std::move(target)), clock_(clock) {}
     boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read() override;
     boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override;
     std::string describe() const override { return "Secret " + target_.display(); }
@@ -38,22 +41,25 @@ public:
     SecretIdentity const& last_seen() const { return seen_; }
 
 private:
-    kube::Client& client_;
+    kube::Api& api_;
     SecretTarget target_;
+    util::Clock& clock_;
     SecretIdentity seen_;
 };
 
 class DirectoryStore final : public CertificateStore {
 public:
     // Opens --output-dir and locks it for this object's life (see OutputDirectory::open). Throws
-    // gic::ConfigError (exit 2) when the directory is unsafe or another agent holds it.
-    explicit DirectoryStore(std::string const& directory);
+    // gic::ConfigError (exit 2) when the directory is unsafe or another agent holds it. `clock`: the
+    // wall time at which a stored certificate is judged newer, and the timestamp naming each set written.
+    DirectoryStore(std::string const& directory, util::Clock& clock);
     boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read() override;
     boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override;
     std::string describe() const override { return "directory " + directory_.path(); }
 
 private:
     OutputDirectory directory_;
+    util::Clock& clock_;
 };
 
 }  // namespace gic::agent

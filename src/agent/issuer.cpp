@@ -5,15 +5,13 @@
 #include "pki/chain.hpp"
 #include "pki/csr.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <stdexcept>
 
 namespace gic::agent {
 
-boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaClient& ca, IssueParams const& params,
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CertificateAuthority& ca, util::Clock& clock,
+                                                                    IssueParams const& params,
                                                                     std::function<Result<std::string>()> const& token_reader,
                                                                     int attempts, util::BackoffPolicy backoff_policy) {
     auto const spiffe_id = params.identity.spiffe_id();
@@ -27,11 +25,11 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
         auto token = token_reader();
         if (!token) co_return IssueError{token.error(), IssueFailure::local};
         istio::CertificateRequest request{*csr, params.ttl, std::move(*token)};
-        auto const call_started = std::chrono::steady_clock::now();
+        auto const call_started = clock.steady_now();
         auto response = co_await ca.create_certificate(request);
         if (params.metrics)
             params.metrics->ca_request(response ? std::string_view("OK") : istio::status_code_name(response.error().code),
-                                       std::chrono::steady_clock::now() - call_started);
+                                       clock.steady_now() - call_started);
         if (!response) {
             auto const& ca_error = response.error();
             if (!ca_error.is_retriable() || attempt >= attempts) {
@@ -46,14 +44,13 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
                                   {"attempt", std::to_string(attempt)},
                                   {"retry_in_ms", std::to_string(delay.count())},
                                   {"error", ca_error.describe()}});
-            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
-            co_await timer.async_wait(boost::asio::use_awaitable);
+            co_await util::sleep_for(clock, delay);
             continue;
         }
-        auto received_at = std::chrono::system_clock::now();
+        auto received_at = clock.wall_now();
         auto chain = pki::split_ca_response(*response);
         if (!chain)
-            co_return IssueError{make_error("the CA at " + ca.config().address + " returned an unusable chain",
+            co_return IssueError{make_error("the CA at " + ca.address() + " returned an unusable chain",
                                             chain.error().message + "; nothing was written"),
                                  IssueFailure::invalid_response};
         // istiod signs for its mesh's trustDomain whatever the CSR says: a different one is a
@@ -61,7 +58,7 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
         if (auto const uris = chain->leaf().uri_sans(); uris.size() == 1) {
             if (auto other = other_trust_domain(uris.front(), params.identity)) {
                 co_return IssueError{
-                    make_error("the CA at " + ca.config().address + " signs for trust domain \"" + *other +
+                    make_error("the CA at " + ca.address() + " signs for trust domain \"" + *other +
                                    "\", not \"" + params.identity.trust_domain + "\" (--trust-domain)",
                                "set --trust-domain=" + *other + ", the mesh's trustDomain; nothing was written"),
                     IssueFailure::misconfigured};
@@ -69,7 +66,7 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaCli
         }
         auto valid = pki::validate_issued(*chain, key, spiffe_id, params.trusted_roots, received_at);
         if (!valid)
-            co_return IssueError{make_error("the certificate from the CA at " + ca.config().address + " failed validation",
+            co_return IssueError{make_error("the certificate from the CA at " + ca.address() + " failed validation",
                                             valid.error().message + "; nothing was written"),
                                  IssueFailure::invalid_response};
         co_return IssueResult{KeyedChain{std::move(*chain), std::move(key)}, received_at};

@@ -8,6 +8,7 @@
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
 #include "util/backoff.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/worker.hpp"
 
@@ -57,8 +58,10 @@ using IssueOutcome = boost::system::result<T, IssueError>;
 
 // Generates the key on params.keygen_worker (the loop keeps running meanwhile), then reads the
 // token through `token_reader` before each attempt (kubelet rotates it), retries retriable
-// CA statuses up to `attempts` times with `backoff`, and validates what comes back.
-boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CaClient& ca, IssueParams const& params,
+// CA statuses up to `attempts` times with `backoff` (waiting on `clock`), and validates what comes
+// back. The receive time is `clock`'s wall time; CA call durations are measured on its steady time.
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CertificateAuthority& ca, util::Clock& clock,
+                                                                    IssueParams const& params,
                                                                     std::function<Result<std::string>()> const& token_reader,
                                                                     int attempts, util::BackoffPolicy backoff);
 

@@ -4,9 +4,6 @@
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
 #include <algorithm>
@@ -39,14 +36,23 @@ Result<MintedToken> parse_token_request_response(boost::json::object const& resp
     return MintedToken{std::string(token->as_string()), *at};
 }
 
+namespace {
+
+boost::asio::awaitable<void> wait_for(util::Clock& clock, system_clock::duration wait) {
+    if (wait <= system_clock::duration::zero()) co_return;
+    co_await util::sleep_for(clock, std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
+}
+
+}  // namespace
+
 system_clock::time_point refresh_time(system_clock::time_point minted_at, system_clock::time_point expires_at) {
     auto const life = expires_at - minted_at;
     if (life <= system_clock::duration::zero()) return minted_at;
     return minted_at + life / 10 * 8;  // divided first: a far expiry (up to year 2262) must not overflow
 }
 
-MintedTokenSource::MintedTokenSource(kube::Client& client, MintRequest request, Clock clock)
-    : client_(client), request_(std::move(request)), clock_(std::move(clock)) {}
+MintedTokenSource::MintedTokenSource(kube::Api& api, MintRequest request, util::Clock& clock)
+    : api_(api), request_(std::move(request)), clock_(clock) {}
 
 std::string MintedTokenSource::describe() const {
     return "Istio token minted with TokenRequest for " + request_.namespace_ + "/" + request_.service_account;
@@ -58,7 +64,7 @@ std::optional<system_clock::time_point> MintedTokenSource::expires_at() const {
 }
 
 Result<std::string> MintedTokenSource::token() {
-    if (current_ && clock_() < current_->expires_at) return current_->token;
+    if (current_ && clock_.wall_now() < current_->expires_at) return current_->token;
     std::string const why = current_ ? "the minted token expired at " + util::format_rfc3339(current_->expires_at)
                                      : std::string("no token was minted yet");
     if (last_error_) return make_error(describe(), why + "; last attempt: " + last_error_->message);
@@ -73,8 +79,8 @@ boost::asio::awaitable<Result<void>> MintedTokenSource::mint() {
     };
     kube::ResourceRef const ref{"v1", "serviceaccounts", request_.namespace_, request_.service_account, "token"};
     auto const body = token_request_body(request_);
-    auto const minted_at = clock_();
-    auto answer = co_await client_.create(ref, body);
+    auto const minted_at = clock_.wall_now();
+    auto answer = co_await api_.create(ref, body);
     std::string const context = "minting an Istio token for " + subject + " with the TokenRequest API";
     if (!answer) {
         auto const& e = answer.error();
@@ -107,16 +113,10 @@ boost::asio::awaitable<Result<void>> MintedTokenSource::mint() {
 }
 
 boost::asio::awaitable<void> MintedTokenSource::keep_fresh() {
-    auto executor = co_await boost::asio::this_coro::executor;
-    auto sleep_for = [&](system_clock::duration wait) -> boost::asio::awaitable<void> {
-        if (wait <= system_clock::duration::zero()) co_return;
-        boost::asio::steady_timer timer(executor, std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
-        co_await timer.async_wait(boost::asio::use_awaitable);
-    };
     std::chrono::seconds retry_delay{1};
     for (;;) {
-        auto const due = current_ ? refresh_time(minted_at_, current_->expires_at) - clock_() : system_clock::duration::zero();
-        co_await sleep_for(due);
+        auto const due = current_ ? refresh_time(minted_at_, current_->expires_at) - clock_.wall_now() : system_clock::duration::zero();
+        co_await wait_for(clock_, due);
         for (;;) {
             auto minted = co_await mint();
             if (minted) break;
@@ -125,7 +125,7 @@ boost::asio::awaitable<void> MintedTokenSource::keep_fresh() {
                                  {{"error", minted.error().message},
                                   {"retry_in_s", std::to_string(retry_delay.count())},
                                   {"expires", current_ ? util::format_rfc3339(current_->expires_at) : std::string("-")}});
-            co_await sleep_for(retry_delay);
+            co_await wait_for(clock_, retry_delay);
             retry_delay = std::min(retry_delay * 2, std::chrono::seconds(60));
         }
         retry_delay = std::chrono::seconds(1);

@@ -11,7 +11,8 @@
 
 #include "agent/identity.hpp"
 #include "agent/token_source.hpp"
-#include "kube/client.hpp"
+#include "kube/api.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -47,10 +48,8 @@ std::chrono::system_clock::time_point refresh_time(std::chrono::system_clock::ti
 
 class MintedTokenSource final : public TokenSource {
 public:
-    using Clock = std::function<std::chrono::system_clock::time_point()>;
-
-    MintedTokenSource(kube::Client& client, MintRequest request,
-                      Clock clock = [] { return std::chrono::system_clock::now(); });
+    // `clock`: the wall time compared with the token's expiry, and the waits of keep_fresh().
+    MintedTokenSource(kube::Api& api, MintRequest request, util::Clock& clock);
 
     // Mints now. The error names the RBAC permission when the API refused (403), the service
     // account when it does not exist (404), and checks that the token is for the requested
@@ -68,9 +67,9 @@ public:
     std::optional<std::chrono::system_clock::time_point> expires_at() const;
 
 private:
-    kube::Client& client_;
+    kube::Api& api_;
     MintRequest request_;
-    Clock clock_;
+    util::Clock& clock_;
     std::optional<MintedToken> current_;
     std::chrono::system_clock::time_point minted_at_{};
     std::optional<Error> last_error_;

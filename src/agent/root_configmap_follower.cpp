@@ -3,6 +3,9 @@
 #include "agent/configmap_root_source.hpp"
 #include "kube/object_follower.hpp"
 #include "observe/log.hpp"
+#include "util/clock.hpp"
+
+#include <random>
 
 namespace gic::agent {
 
@@ -20,7 +23,8 @@ boost::asio::awaitable<void> follow_root_configmap(kube::Client& client, std::st
         auto const outcome = bundle ? roots.replace(std::move(*bundle)) : Result<bool>(bundle.error());
         apply_root_update(outcome, roots, roots_changed);
     };
-    co_await kube::follow_object(client, std::move(followed), on_change);
+    kube::Api& api = client;
+    co_await kube::follow_object(api, util::system_clock(), std::random_device{}(), std::move(followed), on_change);
 }
 
 }  // namespace gic::agent

@@ -4,9 +4,6 @@
 #include "util/idle_memory.hpp"
 #include "util/time_format.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
 
 namespace gic::agent {
@@ -38,16 +35,19 @@ bool same_roots(std::vector<pki::Certificate> const& a, std::vector<pki::Certifi
 
 }  // namespace
 
-Rotator::Rotator(boost::asio::any_io_executor executor, RotatorConfig config, istio::CaClient& ca, RootBundleSource& roots,
-                 CertificateStore& store, std::function<Result<std::string>()> token_reader)
+Rotator::Rotator(boost::asio::any_io_executor executor, RotatorConfig config, istio::CertificateAuthority& ca,
+                 RootBundleSource& roots, CertificateStore& store, std::function<Result<std::string>()> token_reader,
+                 util::Clock& clock)
     : config_(std::move(config)),
       ca_(ca),
       roots_(roots),
       store_(store),
       token_reader_(std::move(token_reader)),
-      schedule_(config_.renewal),
-      backoff_(config_.backoff),
-      wake_timer_(executor) {}
+      clock_(clock),
+      // Two streams from one seed: the renewal draws and the backoff draws stay independent.
+      schedule_(config_.renewal, config_.seed),
+      backoff_(config_.backoff, config_.seed ^ 0x9e3779b97f4a7c15ULL),
+      wake_timer_(std::move(executor), clock) {}
 
 void Rotator::tell(RotationEvent::Kind kind, std::string message) {
     if (config_.on_event) config_.on_event(RotationEvent{kind, std::move(message)});
@@ -70,9 +70,9 @@ boost::asio::awaitable<Rotator::Wake> Rotator::sleep_for(std::chrono::millisecon
         co_return Wake::roots;
     }
     wake_timer_.expires_after(d);
-    // An error here is the cancel() of roots_changed() or our own cancellation; the latter makes
-    // the next co_await throw, which ends run().
-    co_await wake_timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    // False is the cancel() of roots_changed(); our own cancellation throws out of wait(), which
+    // ends run().
+    co_await wake_timer_.wait();
     if (roots_changed_) {
         roots_changed_ = false;
         co_return Wake::roots;
@@ -96,7 +96,7 @@ boost::asio::awaitable<void> Rotator::run() {
         // gives back what the last one used.
         std::chrono::milliseconds settle = idle_settle;
         for (;;) {
-            auto now = std::chrono::system_clock::now();
+            auto now = clock_.wall_now();
             if (due <= now) break;
             auto sleep = sleep_before_renewal(due, now, config_.max_sleep);
             bool const quiet = due - now > idle_settle * 2;
@@ -114,7 +114,7 @@ boost::asio::awaitable<void> Rotator::run() {
 
 boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::reconcile() {
     auto const spiffe_id = config_.identity.spiffe_id();
-    auto const now = std::chrono::system_clock::now();
+    auto const now = clock_.wall_now();
     auto stored = co_await store_.read();
     if (!stored) {
         auto delay = backoff_.next();
@@ -166,7 +166,7 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
     for (;;) {
         IssueParams const params{config_.identity, config_.algorithm, config_.ttl, roots_.current().certs,
                                  config_.metrics ? &config_.metrics->agent() : nullptr, &keygen_worker_};
-        auto issued = co_await issue_certificate(ca_, params, token_reader_, 1, config_.backoff);
+        auto issued = co_await issue_certificate(ca_, clock_, params, token_reader_, 1, config_.backoff);
         if (!issued) {
             auto const& failure = issued.error();
             bool const configuration = failure.kind == IssueFailure::ca_rejected || failure.kind == IssueFailure::misconfigured;
@@ -194,7 +194,7 @@ boost::asio::awaitable<std::chrono::system_clock::time_point> Rotator::issue_and
                          "; issuing a new one");
             continue;
         }
-        if (config_.metrics) config_.metrics->renewal_succeeded(std::chrono::system_clock::now());
+        if (config_.metrics) config_.metrics->renewal_succeeded(clock_.wall_now());
         backoff_.reset();
         failing_ = false;
         if (*written != WriteOutcome::kept_newer) {
@@ -234,7 +234,7 @@ boost::asio::awaitable<std::optional<WriteOutcome>> Rotator::write_with_retries(
         // Keep trying to store this certificate while it is comfortably valid; after that a
         // fresh one is better.
         auto delay = backoff_.next();
-        auto now = std::chrono::system_clock::now();
+        auto now = clock_.wall_now();
         auto life = leaf.not_after() - leaf.not_before();
         if (now + delay > leaf.not_before() + life / 2) {
             observe::log_error(component, std::string("giving up writing the ") + what + "; issuing a new one",

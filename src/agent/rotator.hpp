@@ -25,14 +25,16 @@
 #include "istio/ca_client.hpp"
 #include "observe/metrics.hpp"
 #include "util/backoff.hpp"
+#include "util/clock.hpp"
 #include "util/worker.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 
 namespace gic::agent {
@@ -53,6 +55,9 @@ struct RotatorConfig {
     std::chrono::milliseconds max_sleep{std::chrono::minutes(5)};
     util::BackoffPolicy backoff{std::chrono::milliseconds(500), 2.0, std::chrono::milliseconds(60'000), 0.2};
     std::chrono::milliseconds rejected_retry{std::chrono::minutes(5)};
+    // Seeds the renewal jitter and the backoff jitter: a simulation with the same seed replays
+    // the same schedule.
+    std::uint64_t seed = std::random_device{}();
     std::optional<observe::TargetMetrics> metrics;  // this target's metrics; none recorded when empty
     // Called (must not block) when a new certificate was written, and on the first failure of a
     // run of failed issuances or writes (not on every retry, so an outage is one Event).
@@ -61,8 +66,10 @@ struct RotatorConfig {
 
 class Rotator {
 public:
-    Rotator(boost::asio::any_io_executor executor, RotatorConfig config, istio::CaClient& ca, RootBundleSource& roots,
-            CertificateStore& store, std::function<Result<std::string>()> token_reader);
+    // `clock`: every wait runs on its steady time, certificate validity is judged at its wall time.
+    Rotator(boost::asio::any_io_executor executor, RotatorConfig config, istio::CertificateAuthority& ca,
+            RootBundleSource& roots, CertificateStore& store, std::function<Result<std::string>()> token_reader,
+            util::Clock& clock);
 
     boost::asio::awaitable<void> run();
 
@@ -81,13 +88,14 @@ private:
     void tell_failure(std::string const& message);
 
     RotatorConfig config_;
-    istio::CaClient& ca_;
+    istio::CertificateAuthority& ca_;
     RootBundleSource& roots_;
     CertificateStore& store_;
     std::function<Result<std::string>()> token_reader_;
+    util::Clock& clock_;
     RenewalSchedule schedule_;
     util::Backoff backoff_;
-    boost::asio::steady_timer wake_timer_;
+    util::Timer wake_timer_;
     bool roots_changed_ = false;
     bool failing_ = false;  // inside a run of failures already told about
     // The renewal time is drawn once per certificate (by serial) so the jitter does not drift.

@@ -13,6 +13,7 @@
 #include "observe/health.hpp"
 #include "observe/log.hpp"
 #include "observe/metrics.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -94,19 +95,23 @@ awaitable<void> run_continuous(Options options, std::string version) {
     std::unique_ptr<CertificateStore> store;
     SecretStore* secret_store = nullptr;
     if (options.output_dir.empty()) {
-        auto secret = std::make_unique<SecretStore>(*inputs.client, inputs.target);
+        auto secret = std::make_unique<SecretStore>(*inputs.client, inputs.target, util::system_clock());
         secret_store = secret.get();
         store = std::move(secret);
     } else {
-        store = std::make_unique<DirectoryStore>(options.output_dir);
+        store = std::make_unique<DirectoryStore>(options.output_dir, util::system_clock());
     }
     auto const target_metrics = metrics.target(secret_store ? inputs.target.display() : options.output_dir);
 
     // Events about the Secret; they never block or fail the work (see EventRecorder).
+    // The recorder has a client of its own: an Event never waits behind a Lease renewal.
+    std::unique_ptr<kube::Client> events_client;
     std::unique_ptr<election::EventRecorder> events;
     if (secret_store != nullptr) {
-        events = std::make_unique<election::EventRecorder>(executor, *inputs.kube_config, "gen-istio-cert",
-                                                           observe_request);
+        events_client = std::make_unique<kube::Client>(executor, *inputs.kube_config,
+                                                       election::event_client_options(observe_request));
+        events = std::make_unique<election::EventRecorder>(executor, *events_client, util::system_clock(),
+                                                           "gen-istio-cert");
     }
 
     RotatorConfig config;
@@ -123,7 +128,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
                             issued ? "CertificateIssued" : "CertificateIssueFailed", event.message);
         };
     }
-    Rotator rotator(executor, config, ca, roots, *store, token_reader(inputs.token_source));
+    Rotator rotator(executor, config, ca, roots, *store, token_reader(inputs.token_source), util::system_clock());
     auto roots_changed = [&] {
         metrics.root_reloaded();
         ca.rebuild_channel(roots.current().pem);
@@ -131,17 +136,22 @@ awaitable<void> run_continuous(Options options, std::string version) {
     };
 
     // With several replicas only the Lease holder writes; --output-dir has one writer by definition.
+    // The Lease has a client of its own too, so a renewal never queues behind another request.
+    std::unique_ptr<kube::Client> lease_client;
     std::unique_ptr<election::LeaderElector> elector;
     if (options.leader_elect && secret_store != nullptr) {
         auto settings = elector_config(options, inputs, observe_request);
-        elector = std::make_unique<election::LeaderElector>(executor, *inputs.kube_config, std::move(settings), events.get());
+        lease_client = std::make_unique<kube::Client>(executor, *inputs.kube_config,
+                                                      election::lease_client_options(settings));
+        elector = std::make_unique<election::LeaderElector>(executor, *lease_client, util::system_clock(),
+                                                            std::move(settings), events.get());
         observe::log_info("agent", "leader election",
                           {{"lease", elector->config().lease_namespace + "/" + elector->config().lease_name},
                            {"identity", elector->config().identity}});
     }
 
     StoredCertificateCheck readiness(executor, *store, roots, spiffe_id, target_metrics,
-                                     [&elector] { return !elector || elector->status().leading; });
+                                     [&elector] { return !elector || elector->status().leading; }, util::system_clock());
     observe::ObservabilityOptions observability_options;
     observability_options.metrics_bind_address = options.metrics_bind_address;
     observability_options.health_probe_bind_address = options.health_probe_bind_address;

@@ -50,9 +50,9 @@ boost::asio::awaitable<int> run_once(Options options) {
     istio::CaClient ca(executor, ca_client_config(options, inputs.roots));
     std::unique_ptr<CertificateStore> store;
     if (options.output_dir.empty()) {
-        store = std::make_unique<SecretStore>(*inputs.client, inputs.target);
+        store = std::make_unique<SecretStore>(*inputs.client, inputs.target, util::system_clock());
     } else {
-        store = std::make_unique<DirectoryStore>(options.output_dir);
+        store = std::make_unique<DirectoryStore>(options.output_dir, util::system_clock());
     }
 
     observe::log_info("issuer", "requesting certificate",
@@ -66,7 +66,7 @@ boost::asio::awaitable<int> run_once(Options options) {
                              &keygen_worker};
     auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
     auto issued = co_await issue_with_warm_connection(api, inputs.target,
-                                                      issue_certificate(ca, params, token_reader, once_attempts, once_backoff));
+                                                      issue_certificate(ca, util::system_clock(), params, token_reader, once_attempts, once_backoff));
     if (!issued) {
         // A flag to fix (the mesh's trust domain) is a configuration error: exit 2.
         if (issued.error().kind == IssueFailure::misconfigured) throw ConfigError(issued.error().error.message);

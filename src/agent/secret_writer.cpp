@@ -42,9 +42,9 @@ char const* write_outcome_name(WriteOutcome outcome) {
     return "";
 }
 
-boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client,
+boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Api& api,
                                                                           SecretTarget const& target, SecretIdentity* seen) {
-    auto got = co_await client.get(secret_ref(target));
+    auto got = co_await api.get(secret_ref(target));
     if (!got) {
         if (got.error().is_not_found()) co_return std::optional<TlsMaterial>{};
         co_return api_error(target, got.error());
@@ -56,7 +56,7 @@ boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube:
     co_return std::optional<TlsMaterial>(std::move(*material));
 }
 
-boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& client, SecretTarget const& target,
+boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, util::Clock& clock, SecretTarget const& target,
                                                               KeyedChain const& issued, SecretWriteContext const& context,
                                                               SecretIdentity* seen) {
     auto const material = issued.material();
@@ -64,10 +64,10 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& clie
     auto const ref = secret_ref(target);
 
     for (int attempt = 1; attempt <= max_conflict_attempts; ++attempt) {
-        auto got = co_await client.get(ref);
+        auto got = co_await api.get(ref);
         if (!got && got.error().is_not_found()) {
             auto const fresh = make_tls_secret(target.namespace_, target.name, material, annotations);
-            auto created = co_await client.create(ref, fresh);
+            auto created = co_await api.create(ref, fresh);
             if (created) {
                 remember(seen, *created);
                 co_return WriteOutcome::created;
@@ -88,13 +88,13 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& clie
         if (auto stored_material = read_tls_material(secret); stored_material) {
             if (auto stored = parse_tls_material(*stored_material); stored) {
                 if (stored_is_newer(*stored, issued, context.spiffe_id, context.trusted_roots,
-                                    std::chrono::system_clock::now()))
+                                    clock.wall_now()))
                     co_return WriteOutcome::kept_newer;
             }
         }
 
         apply_tls_material(secret, material, annotations);
-        auto updated = co_await client.update(ref, secret);
+        auto updated = co_await api.update(ref, secret);
         if (updated) {
             remember(seen, *updated);
             co_return WriteOutcome::updated;

@@ -4,8 +4,9 @@
 // replica is kept; a Secret of another type is left alone (its type is immutable).
 
 #include "agent/tls_material.hpp"
-#include "kube/client.hpp"
+#include "kube/api.hpp"
 #include "pki/certificate.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -42,13 +43,14 @@ struct SecretIdentity {
 };
 
 // Errors name the Secret and, for API failures, what RBAC must allow. `seen`, when given, is set
-// from every Secret the API returns on the way.
-boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Client& client, SecretTarget const& target,
+// from every Secret the API returns on the way. "Is the stored certificate newer and still valid"
+// is judged at `clock`'s wall time.
+boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, util::Clock& clock, SecretTarget const& target,
                                                               KeyedChain const& issued, SecretWriteContext const& context,
                                                               SecretIdentity* seen = nullptr);
 
 // The Secret's material, or nullopt when the Secret does not exist.
-boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Client& client, SecretTarget const& target,
+boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Api& api, SecretTarget const& target,
                                                                           SecretIdentity* seen = nullptr);
 
 }  // namespace gic::agent

@@ -94,7 +94,7 @@ boost::asio::awaitable<StartupInputs> prepare_startup_inputs(Options const& opti
                               {{"mounted", plan.mounted->short_name()}, {"target", plan.target.short_name()}});
         }
         MintRequest request{plan.target.namespace_, plan.target.service_account};
-        in.minted_token = std::make_shared<MintedTokenSource>(*in.client, std::move(request));
+        in.minted_token = std::make_shared<MintedTokenSource>(*in.client, std::move(request), util::system_clock());
         auto const minted = co_await in.minted_token->mint();
         // Before any CA call: a certificate is never requested without a token for the target.
         or_config_error(minted);

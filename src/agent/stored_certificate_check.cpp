@@ -3,29 +3,27 @@
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 namespace gic::agent {
 
 StoredCertificateCheck::StoredCertificateCheck(boost::asio::any_io_executor executor, CertificateStore& store,
                                                RootBundleSource const& roots, std::string spiffe_id,
                                                observe::TargetMetrics metrics, std::function<bool()> writing,
-                                               std::chrono::seconds min_interval)
+                                               util::Clock& clock, std::chrono::seconds min_interval)
     : store_(store),
       roots_(roots),
       spiffe_id_(std::move(spiffe_id)),
       metrics_(std::move(metrics)),
       writing_(std::move(writing)),
+      clock_(clock),
       min_interval_(min_interval),
-      wake_(executor) {}
+      wake_(std::move(executor), clock) {}
 
 bool StoredCertificateCheck::ready() {
-    auto const now = std::chrono::system_clock::now();
+    auto const now = clock_.wall_now();
     bool const known_ready = metrics_.has_unexpired_certificate(now);
     if (writing_ && writing_()) return known_ready;
     bool const stale = !known_ready || now >= look_again_at_;
-    if (stale && std::chrono::steady_clock::now() - last_look_ >= min_interval_) {
+    if (stale && clock_.steady_now() - last_look_ >= min_interval_) {
         wanted_ = true;
         wake_.cancel();
     }
@@ -35,10 +33,9 @@ bool StoredCertificateCheck::ready() {
 boost::asio::awaitable<void> StoredCertificateCheck::run() {
     for (;;) {
         if (!wanted_) {
-            wake_.expires_at(std::chrono::steady_clock::time_point::max());
-            // Woken by ready() (cancel) or by cancellation of run(), after which the next
-            // co_await throws and ends it.
-            co_await wake_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            wake_.expires_at(util::SteadyTime::max());
+            // Woken by ready() (cancel); the cancellation of run() throws out of wait().
+            co_await wake_.wait();
         }
         if (wanted_) co_await look();
     }
@@ -47,8 +44,8 @@ boost::asio::awaitable<void> StoredCertificateCheck::run() {
 boost::asio::awaitable<void> StoredCertificateCheck::look() {
     wanted_ = false;
     if (writing_ && writing_()) co_return;  // the Rotator keeps the metrics current
-    last_look_ = std::chrono::steady_clock::now();
-    auto const now = std::chrono::system_clock::now();
+    last_look_ = clock_.steady_now();
+    auto const now = clock_.wall_now();
     look_again_at_ = now + min_interval_;
     auto stored = co_await store_.read();
     if (!stored) {

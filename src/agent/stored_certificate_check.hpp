@@ -14,10 +14,10 @@
 #include "agent/certificate_store.hpp"
 #include "agent/root_bundle_source.hpp"
 #include "observe/metrics.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -28,9 +28,10 @@ namespace gic::agent {
 class StoredCertificateCheck {
 public:
     // `writing`: true while this replica's Rotator runs (its metrics are then up to date).
+    // `clock`: validity is judged at its wall time; `min_interval` is kept on its steady time.
     StoredCertificateCheck(boost::asio::any_io_executor executor, CertificateStore& store, RootBundleSource const& roots,
                            std::string spiffe_id, observe::TargetMetrics metrics, std::function<bool()> writing,
-                           std::chrono::seconds min_interval = std::chrono::seconds(10));
+                           util::Clock& clock, std::chrono::seconds min_interval = std::chrono::seconds(10));
 
     // The probe's answer, now. May ask run() to read the store.
     bool ready();
@@ -46,8 +47,9 @@ private:
     std::string spiffe_id_;
     observe::TargetMetrics metrics_;
     std::function<bool()> writing_;
+    util::Clock& clock_;
     std::chrono::seconds min_interval_;
-    boost::asio::steady_timer wake_;
+    util::Timer wake_;
     bool wanted_ = true;  // one look at startup, before the first probe
     std::chrono::steady_clock::time_point last_look_{};
     // When what was last read deserves another look (half its life), for a replica that does not write.

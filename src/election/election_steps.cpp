@@ -18,25 +18,27 @@ Attempt failed(std::string what, ElectionState const& state, std::string const& 
     return a;
 }
 
+WallTime wall_now(util::Clock const& clock) { return to_wall_time(clock.wall_now()); }
+
 Attempt acquired() {
     Attempt a;
     a.outcome = Attempt::Outcome::acquired;
     return a;
 }
 
-Attempt written(ElectionState& state, json::object const& lease, Clocks const& clocks, char const* what) {
-    if (auto observed = state.observe_written(lease, clocks.steady()); !observed)
+Attempt written(ElectionState& state, json::object const& lease, util::Clock const& clock, char const* what) {
+    if (auto observed = state.observe_written(lease, clock.steady_now()); !observed)
         return failed(what, state, "the server answered with " + observed.error().message);
     return acquired();
 }
 
 }  // namespace
 
-awaitable<Attempt> try_acquire_or_renew(LeaseApi& api, ElectionState& state, Clocks const& clocks) {
+awaitable<Attempt> try_acquire_or_renew(LeaseApi& api, ElectionState& state, util::Clock const& clock) {
     // Fast path: we lead and the lease has not expired by our clock: renew the cached object.
-    if (auto body = state.fast_renew_body(clocks.steady(), clocks.wall())) {
+    if (auto body = state.fast_renew_body(clock.steady_now(), wall_now(clock))) {
         auto const renewed = co_await api.update(*body);
-        if (renewed) co_return written(state, *renewed, clocks, "renewing");
+        if (renewed) co_return written(state, *renewed, clock, "renewing");
         observe::log_debug(component, "renewal from the cached Lease failed; re-reading it",
                            {{"lease", state.lease_namespace() + "/" + state.lease_name()},
                             {"error", renewed.error().describe()}});
@@ -48,7 +50,7 @@ awaitable<Attempt> try_acquire_or_renew(LeaseApi& api, ElectionState& state, Clo
     } else if (!fetched.error().is_not_found()) {
         co_return failed("reading", state, fetched.error().describe());
     }
-    auto decision = state.decide_after_get(current, clocks.steady(), clocks.wall());
+    auto decision = state.decide_after_get(current, clock.steady_now(), wall_now(clock));
     switch (decision.kind) {
     case AcquireDecision::Kind::invalid:
         co_return failed("reading", state, decision.error);
@@ -60,18 +62,18 @@ awaitable<Attempt> try_acquire_or_renew(LeaseApi& api, ElectionState& state, Clo
     case AcquireDecision::Kind::create: {
         auto const created = co_await api.create(decision.body);
         if (!created) co_return failed("creating", state, created.error().describe());
-        co_return written(state, *created, clocks, "creating");
+        co_return written(state, *created, clock, "creating");
     }
     case AcquireDecision::Kind::update: {
         auto const updated = co_await api.update(decision.body);
         if (!updated) co_return failed("updating", state, updated.error().describe());
-        co_return written(state, *updated, clocks, "updating");
+        co_return written(state, *updated, clock, "updating");
     }
     }
     co_return failed("deciding on", state, "unknown decision");
 }
 
-awaitable<Result<void>> release(LeaseApi& api, ElectionState& state, Clocks const& clocks, int attempts) {
+awaitable<Result<void>> release(LeaseApi& api, ElectionState& state, util::Clock const& clock, int attempts) {
     auto const lease = state.lease_namespace() + "/" + state.lease_name();
     // Never led (or already lost it by what we saw last): nothing of ours to release.
     if (!state.is_leader()) co_return Result<void>{};
@@ -82,15 +84,15 @@ awaitable<Result<void>> release(LeaseApi& api, ElectionState& state, Clocks cons
             if (fetched.error().is_not_found()) co_return Result<void>{};
             co_return make_error("reading Lease " + lease + " before releasing it", fetched.error().describe());
         }
-        auto body = state.release_body(*fetched, clocks.wall());
+        auto body = state.release_body(*fetched, wall_now(clock));
         if (!body) {
             // Someone else holds it now: leave their Lease alone.
-            (void)state.observe(*fetched, clocks.steady());
+            (void)state.observe(*fetched, clock.steady_now());
             co_return Result<void>{};
         }
         auto const updated = co_await api.update(*body);
         if (updated) {
-            (void)state.observe_written(*updated, clocks.steady());
+            (void)state.observe_written(*updated, clock.steady_now());
             co_return Result<void>{};
         }
         last = make_error("releasing Lease " + lease, updated.error().describe());

@@ -21,6 +21,15 @@ milliseconds lease_request_timeout(milliseconds renew_deadline) {
     return std::max(milliseconds(1000), renew_deadline / 2);
 }
 
+kube::ClientOptions lease_client_options(ElectorConfig const& config) {
+    kube::ClientOptions options;
+    // validate_timings() leaves room for this timeout in the lease duration.
+    options.request_timeout = lease_request_timeout(config.renew_deadline);
+    options.max_retries = 0;
+    options.observer = config.request_observer;
+    return options;
+}
+
 Result<void> validate_timings(milliseconds lease_duration, milliseconds renew_deadline, milliseconds retry_period) {
     if (retry_period.count() <= 0) return make_error("--retry-period", "must be greater than zero");
     if (renew_deadline.count() <= 0) return make_error("--renew-deadline", "must be greater than zero");

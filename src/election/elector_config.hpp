@@ -28,6 +28,11 @@ inline constexpr std::chrono::milliseconds max_lease_duration{std::chrono::hours
 // max(1 s, renewDeadline / 2).
 std::chrono::milliseconds lease_request_timeout(std::chrono::milliseconds renew_deadline);
 
+// The options of the kube::Client dedicated to the Lease (the agent builds it; a Lease request
+// never waits behind a Secret write): client-go's leader-election client timeout, no retries (the
+// election loop retries within its own deadlines), and the config's request observer.
+kube::ClientOptions lease_client_options(ElectorConfig const& config);
+
 // The timing rules; the error names the flag. client-go's NewLeaderElector rules (all positive,
 // LeaseDuration > RenewDeadline > JitterFactor 1.2 x RetryPeriod), and, because the Lease records
 // leaseDurationSeconds in whole seconds and what it says must never be shorter than what the

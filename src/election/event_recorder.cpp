@@ -3,13 +3,11 @@
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdio>
@@ -20,6 +18,7 @@ namespace gic::election {
 
 namespace json = boost::json;
 using boost::asio::awaitable;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -56,7 +55,8 @@ struct Pending {
 
 struct EventRecorder::State {
     boost::asio::any_io_executor executor;
-    std::unique_ptr<kube::Client> client;
+    kube::Api* api = nullptr;
+    util::Clock* clock = nullptr;
     std::string component;
     std::size_t capacity = 64;
     std::deque<Pending> queue;
@@ -65,7 +65,7 @@ struct EventRecorder::State {
     bool finishing = false;  // finish() was called: record() drops
     bool stopped = false;   // the drain was cut off: it ends without posting more
     boost::asio::cancellation_signal cancel_drain;
-    boost::asio::steady_timer* finish_wake = nullptr;  // finish()'s deadline timer while it waits
+    util::Timer* finish_wake = nullptr;  // finish()'s deadline timer while it waits
     std::size_t posted = 0;
     std::size_t failed = 0;
 
@@ -95,9 +95,21 @@ awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
         ref.name = std::string(pending.body.at("metadata").at("name").as_string());
         state->in_flight = true;
         try {
-            auto const created = co_await state->client->create(ref, pending.body);
+            util::Timer timeout(state->executor, *state->clock);
+            timeout.expires_after(event_request_timeout);
+            // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
+            auto race = state->api->create(ref, pending.body) || timeout.wait();
+            auto raced = co_await std::move(race);
             state->in_flight = false;
             if (state->stopped) break;  // cut off by stop_draining(), which counted it
+            if (raced.index() == 1) {
+                ++state->failed;
+                observe::log_warning(log_component, "event not recorded",
+                                     {{"event", pending.what}, {"error", "the API did not answer within " +
+                                                                             std::to_string(event_request_timeout.count()) + " s"}});
+                continue;
+            }
+            auto const& created = std::get<0>(raced);
             if (created) {
                 ++state->posted;
                 observe::log_debug(log_component, "event recorded", {{"event", pending.what}});
@@ -170,16 +182,20 @@ json::object make_event(ObjectReference const& involved, std::string const& type
     return event;
 }
 
-EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::RestConfig const& config,
-                             std::string component, kube::ClientOptions::RequestObserver observer,
-                             std::size_t capacity)
-    : state_(std::make_shared<State>()) {
+kube::ClientOptions event_client_options(kube::ClientOptions::RequestObserver observer) {
     kube::ClientOptions options;
-    options.request_timeout = std::chrono::seconds(5);
+    options.request_timeout = event_request_timeout;
     options.max_retries = 0;  // one attempt each: events are best effort
     options.observer = std::move(observer);
+    return options;
+}
+
+EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::Api& api, util::Clock& clock,
+                             std::string component, std::size_t capacity)
+    : state_(std::make_shared<State>()) {
     state_->executor = executor;
-    state_->client = std::make_unique<kube::Client>(executor, config, options);
+    state_->api = &api;
+    state_->clock = &clock;
     state_->component = std::move(component);
     state_->capacity = capacity;
 }
@@ -191,10 +207,16 @@ EventRecorder::~EventRecorder() {
 awaitable<void> EventRecorder::finish(std::chrono::steady_clock::time_point deadline) {
     state_->finishing = true;
     if (state_->draining) {
-        boost::asio::steady_timer wake(state_->executor, deadline);
+        util::Timer wake(state_->executor, *state_->clock);
+        wake.expires_at(deadline);
         state_->finish_wake = &wake;
         // Ends at the deadline, or earlier when drain() empties the queue and cancels it.
-        co_await wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        try {
+            (void)co_await wake.wait();
+        } catch (...) {
+            state_->finish_wake = nullptr;  // cancelled: the destructor still stops the drain
+            throw;
+        }
         state_->finish_wake = nullptr;
     }
     log_dropped(state_->stop_draining(), "events dropped at shutdown: the API did not take them in time");
@@ -213,7 +235,7 @@ void EventRecorder::record(ObjectReference const& involved, std::string const& t
         observe::log_warning(log_component, "event dropped: queue full", {{"event", what}});
         return;
     }
-    auto body = make_event(involved, type, reason, message, state_->component, std::chrono::system_clock::now());
+    auto body = make_event(involved, type, reason, message, state_->component, state_->clock->wall_now());
     auto namespace_ = std::string(body.at("metadata").at("namespace").as_string());
     state_->queue.push_back(Pending{std::move(namespace_), std::move(body), what});
     if (!state_->draining) {

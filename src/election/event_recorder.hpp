@@ -5,16 +5,18 @@
 // eventTime (which would switch the server to the strict events.k8s.io validation).
 //
 // Events never block or fail the caller: record() queues (bounded; overflow is dropped and
-// logged) and returns; a background coroutine posts the queue in order with one attempt each and
-// logs failures. The recorder uses its own kube::Client so an Event never waits behind (or delays)
-// a Lease renewal. Nothing outlives a stop: finish(deadline) gives the queue until the deadline,
-// then cancels the post in flight and drops the rest, logging how many; the destructor does the
-// same at once. An unreachable API therefore never holds up the process's exit.
+// logged) and returns; a background coroutine posts the queue in order with one attempt each,
+// bounded by event_request_timeout on the injected clock, and logs failures. The agent gives the
+// recorder a kube::Client of its own (event_client_options) so an Event never waits behind (or
+// delays) a Lease renewal. Nothing outlives a stop: finish(deadline) gives the queue until the
+// deadline, then cancels the post in flight and drops the rest, logging how many; the destructor
+// does the same at once. An unreachable API therefore never holds up the process's exit.
 //
 // Thread Safety: io_context thread only.
 
+#include "kube/api.hpp"
 #include "kube/client.hpp"
-#include "kube/rest_config.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -47,11 +49,18 @@ boost::json::object make_event(ObjectReference const& involved, std::string cons
                                std::string const& message, std::string const& component,
                                std::chrono::system_clock::time_point now);
 
+// One Event post may take this long; then it counts as failed.
+inline constexpr std::chrono::seconds event_request_timeout{5};
+
+// The options of the kube::Client dedicated to Events: one attempt each (Events are best effort),
+// event_request_timeout, and `observer` (metrics; may be empty).
+kube::ClientOptions event_client_options(kube::ClientOptions::RequestObserver observer);
+
 class EventRecorder {
 public:
-    // `observer` is told about every Event request (metrics); may be empty.
-    EventRecorder(boost::asio::any_io_executor executor, kube::RestConfig const& config, std::string component,
-                  kube::ClientOptions::RequestObserver observer = {}, std::size_t capacity = 64);
+    // `api` and `clock` must outlive the recorder.
+    EventRecorder(boost::asio::any_io_executor executor, kube::Api& api, util::Clock& clock, std::string component,
+                  std::size_t capacity = 64);
     ~EventRecorder();
     EventRecorder(EventRecorder const&) = delete;
     EventRecorder& operator=(EventRecorder const&) = delete;

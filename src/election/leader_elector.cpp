@@ -1,9 +1,8 @@
 #include "election/leader_elector.hpp"
 
+#include "election/election_timing.hpp"
 #include "kube/object_follower.hpp"
 #include "observe/log.hpp"
-#include "util/backoff.hpp"
-#include "util/duration.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,8 +10,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
-
-#include <random>
 
 namespace gic::election {
 
@@ -26,53 +23,25 @@ namespace {
 
 constexpr char component[] = "election";
 
-// A stopping replica gives the Lease release this long: a process asked to stop must be gone
-// within a second even when the API does not answer (the Lease then expires by itself).
-constexpr milliseconds release_budget{400};
-
 std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
-
-template <class D>
-milliseconds to_ms(D d) {
-    return std::chrono::duration_cast<milliseconds>(d);
-}
-
-milliseconds jittered(milliseconds base, double max_factor) {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_real_distribution<double> dist(0.0, max_factor);
-    return milliseconds(base.count() + std::int64_t(double(base.count()) * dist(rng)));
-}
-
-// Sleeps on a fresh timer for `d`; throws when the coroutine is cancelled.
-awaitable<void> sleep_for(milliseconds d) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    timer.expires_after(d);
-    co_await timer.async_wait(asio::use_awaitable);
-}
-
-kube::ClientOptions lease_client_options(ElectorConfig const& config) {
-    kube::ClientOptions options;
-    // client-go's leader-election client timeout; validate() leaves room for it in the lease.
-    options.request_timeout = lease_request_timeout(config.renew_deadline);
-    // Each attempt is retried by the election loop itself, within its deadlines.
-    options.max_retries = 0;
-    options.observer = config.request_observer;
-    return options;
-}
-
 
 }  // namespace
 
-LeaderElector::LeaderElector(asio::any_io_executor executor, kube::RestConfig const& rest_config, ElectorConfig config,
-                             EventRecorder* events)
+LeaderElector::LeaderElector(asio::any_io_executor executor, kube::Api& api, util::Clock& clock, ElectorConfig config,
+                             EventRecorder* events, std::uint64_t seed)
     : executor_(executor),
+      kube_api_(api),
+      clock_(clock),
       config_(std::move(config)),
       events_(events),
-      client_(std::make_unique<kube::Client>(executor, rest_config, lease_client_options(config_))),
-      api_(*client_, config_.lease_namespace, config_.lease_name),
+      lease_api_(kube_api_, config_.lease_namespace, config_.lease_name),
+      api_(lease_api_, clock_, lease_request_timeout(config_.renew_deadline),
+           lease_ref(config_.lease_namespace, config_.lease_name)),
       state_(config_.lease_namespace, config_.lease_name, config_.identity,
              std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration)),
-      wake_(executor) {
+      rng_(seed),
+      watch_seed_(rng_()),
+      wake_(executor, clock) {
     if (auto valid = validate(config_); !valid) throw ConfigError(valid.error().message);
 }
 
@@ -106,15 +75,15 @@ void LeaderElector::report(char const* what) {
 
 awaitable<Attempt> LeaderElector::attempt() {
     auto const sequence = watch_sequence_;
-    auto const sent = clocks_.steady();
-    auto result = co_await try_acquire_or_renew(api_, state_, clocks_);
+    auto const sent = clock_.steady_now();
+    auto result = co_await try_acquire_or_renew(api_, state_, clock_);
     if (result.outcome == Attempt::Outcome::acquired) {
-        last_renew_ = std::chrono::system_clock::now();
+        last_renew_ = clock_.wall_now();
         last_success_sent_ = sent;
     } else if (watch_sequence_ != sequence) {
         // The watch saw a change while our GET was in flight; its view may be the newer one.
         if (latest_watched_) {
-            (void)state_.observe(*latest_watched_, clocks_.steady());
+            (void)state_.observe(*latest_watched_, clock_.steady_now());
         } else {
             state_.observe_absent();
         }
@@ -124,13 +93,13 @@ awaitable<Attempt> LeaderElector::attempt() {
 
 awaitable<void> LeaderElector::sleep_until(SteadyTime when) {
     wake_.expires_at(when);
-    // Cancelled by watched() to look again at once; an error here only means "woken".
-    co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    // Cancelled by watched() to look again at once (false).
+    (void)co_await wake_.wait();
 }
 
 void LeaderElector::watched(std::optional<json::object> lease) {
     if (lease) {
-        if (auto observed = state_.observe(*lease, clocks_.steady()); !observed) {
+        if (auto observed = state_.observe(*lease, clock_.steady_now()); !observed) {
             observe::log_warning(component, "ignoring an unreadable Lease",
                                  {{"lease", lease_display()}, {"error", observed.error().message}});
             return;
@@ -149,20 +118,20 @@ awaitable<void> LeaderElector::acquire_loop() {
     for (;;) {
         auto const result = co_await attempt();
         if (result.outcome == Attempt::Outcome::acquired) co_return;
-        auto retry_at = SteadyTime::max();
-        if (result.outcome == Attempt::Outcome::failed) {
-            auto const delay = jittered(config_.retry_period, 1.2);
+        bool const failed = result.outcome == Attempt::Outcome::failed;
+        auto const delay = jittered(config_.retry_period, acquire_jitter_factor, rng_);
+        auto const retry_at = acquire_retry_at(failed, clock_.steady_now(), delay);
+        if (failed) {
             observe::log_warning(component, "cannot acquire the Lease; retrying",
                                  {{"lease", lease_display()}, {"retry_in_ms", ms_text(delay)}, {"error", result.error}});
-            retry_at = clocks_.steady() + delay;
         } else if (auto const& observed = state_.observed()) {
             observe::log_debug(component, "the Lease is held by another replica",
                                {{"lease", lease_display()}, {"holder", observed->holder_identity}});
         }
         // Wait for the Lease to be released (the watch wakes us) or to expire by our clock.
         for (;;) {
-            auto const now = clocks_.steady();
-            auto const when = std::min(state_.chance_at(now), retry_at);
+            auto const now = clock_.steady_now();
+            auto const when = next_acquire_at(state_, now, retry_at);
             if (when <= now) break;
             co_await sleep_until(when);
         }
@@ -172,7 +141,7 @@ awaitable<void> LeaderElector::acquire_loop() {
 awaitable<void> LeaderElector::watch_lease() {
     kube::FollowedObject followed{lease_ref(config_.lease_namespace, ""), config_.lease_name, "Lease " + lease_display(),
                                   component};
-    co_await kube::follow_object(*client_, std::move(followed),
+    co_await kube::follow_object(kube_api_, clock_, watch_seed_, std::move(followed),
                                  [this](std::optional<json::object> const& lease) { watched(lease); });
 }
 
@@ -185,12 +154,11 @@ awaitable<void> LeaderElector::follow_until_acquired() {
 
 awaitable<bool> LeaderElector::renew_round(SteadyTime deadline) {
     for (;;) {
-        auto const now = clocks_.steady();
-        if (now >= deadline) co_return false;
-        asio::steady_timer timer(executor_);
+        if (renew_given_up(clock_.steady_now(), deadline)) co_return false;
+        util::Timer timer(executor_, clock_);
         timer.expires_at(deadline);
         // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-        auto race = attempt() || timer.async_wait(asio::use_awaitable);
+        auto race = attempt() || timer.wait();
         auto const raced = co_await std::move(race);
         if (raced.index() == 1) co_return false;
         auto const& result = std::get<0>(raced);
@@ -202,8 +170,7 @@ awaitable<bool> LeaderElector::renew_round(SteadyTime deadline) {
             co_return false;
         }
         observe::log_warning(component, "failed to renew the Lease", {{"lease", lease_display()}, {"error", result.error}});
-        auto const left = deadline - clocks_.steady();
-        co_await sleep_for(std::min(config_.retry_period, to_ms(left) + milliseconds(1)));
+        co_await util::sleep_until(clock_, renew_retry_at(clock_.steady_now(), deadline, config_));
     }
 }
 
@@ -216,8 +183,8 @@ awaitable<bool> LeaderElector::renew_round(SteadyTime deadline) {
 // in flight at the deadline is cancelled, and the guarded writer with it.
 awaitable<void> LeaderElector::keep_renewing() {
     for (;;) {
-        co_await sleep_for(config_.retry_period);
-        auto const deadline = last_success_sent_ + config_.retry_period + config_.renew_deadline;
+        co_await util::sleep_until(clock_, next_renew_round_at(clock_.steady_now(), config_));
+        auto const deadline = renew_deadline_at(last_success_sent_, config_);
         // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
         auto round = renew_round(deadline);
         bool const renewed = co_await std::move(round);
@@ -271,10 +238,11 @@ awaitable<void> LeaderElector::campaign(Guarded guarded) {
 awaitable<void> LeaderElector::stop_and_release() {
     if (!leading_) co_return;
     leading_ = false;
-    auto const budget = std::min(to_ms(config_.renew_deadline), release_budget);
-    asio::steady_timer timer(executor_);
+    auto const budget = release_budget(config_);
+    util::Timer timer(executor_, clock_);
     timer.expires_after(budget);
-    auto race = release(api_, state_, clocks_) || timer.async_wait(asio::use_awaitable);
+    // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
+    auto race = release(api_, state_, clock_) || timer.wait();
     auto const raced = co_await std::move(race);
     if (raced.index() == 1) {
         observe::log_warning(component, "releasing the Lease timed out; it expires by itself",

@@ -11,7 +11,11 @@
 //   succeeded for renew deadline, or a renewal finds another holder, the guarded work is cancelled
 //   at once (terminal), "stopped leading" is reported, and the elector follows again (a later term
 //   calls guarded() anew).
-// - Every Lease request is bounded by max(1 s, renewDeadline / 2).
+// - Every Lease request is bounded by max(1 s, renewDeadline / 2), by the elector itself on its
+//   clock (BoundedLeaseApi), whatever the transport below does.
+// - Time is the injected clock's: its steady time for every deadline and expiry, its wall time
+//   only for the timestamps written into the Lease. The random retry jitter and the watch's
+//   random choices come from `seed`, so a run in virtual time replays exactly.
 // - Cancellation of run() (shutdown): the guarded work is cancelled first, then the Lease is
 //   released (only if a fresh GET still names us; given at most 400 ms, so that an unreachable
 //   API cannot hold up the process's exit: the Lease then expires by itself), then run() throws
@@ -25,18 +29,18 @@
 #include "election/election_steps.hpp"
 #include "election/event_recorder.hpp"
 #include "election/lease_api.hpp"
-#include "kube/client.hpp"
-#include "kube/rest_config.hpp"
+#include "kube/api.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 namespace gic::election {
@@ -44,7 +48,7 @@ namespace gic::election {
 struct ElectionStatus {
     bool leading = false;
     std::string holder;  // the holder last observed ("" when released or unknown)
-    std::optional<std::chrono::system_clock::time_point> last_renew;  // our last successful write
+    std::optional<std::chrono::system_clock::time_point> last_renew;  // our last successful write (wall clock)
     std::int32_t transitions = 0;                                     // leaseTransitions last observed
     std::uint64_t terms = 0;                                          // times we became leader
 };
@@ -53,10 +57,11 @@ class LeaderElector {
 public:
     using Guarded = std::function<boost::asio::awaitable<void>()>;
 
-    // Throws gic::ConfigError when validate(config) fails. `events` may be null; it must outlive
-    // the elector otherwise.
-    LeaderElector(boost::asio::any_io_executor executor, kube::RestConfig const& rest_config, ElectorConfig config,
-                  EventRecorder* events);
+    // Throws gic::ConfigError when validate(config) fails. `api` serves the Lease requests and
+    // its watch (the agent gives it a kube::Client of its own, lease_client_options); `api` and
+    // `clock` must outlive the elector. `events` may be null; it must outlive the elector otherwise.
+    LeaderElector(boost::asio::any_io_executor executor, kube::Api& api, util::Clock& clock, ElectorConfig config,
+                  EventRecorder* events, std::uint64_t seed = std::random_device{}());
     ~LeaderElector();
     LeaderElector(LeaderElector const&) = delete;
     LeaderElector& operator=(LeaderElector const&) = delete;
@@ -85,18 +90,21 @@ private:
     std::string lease_display() const;
 
     boost::asio::any_io_executor executor_;
+    kube::Api& kube_api_;
+    util::Clock& clock_;
     ElectorConfig config_;
     EventRecorder* events_;
-    std::unique_ptr<kube::Client> client_;
-    KubeLeaseApi api_;
+    KubeLeaseApi lease_api_;
+    BoundedLeaseApi api_;  // lease_api_, each call bounded by lease_request_timeout
     ElectionState state_;
-    Clocks clocks_;
-    boost::asio::steady_timer wake_;
+    std::mt19937_64 rng_;
+    std::uint64_t watch_seed_;
+    util::Timer wake_;
     // The watch's latest view (nullopt: deleted), re-applied after an attempt that raced with it.
     std::optional<boost::json::object> latest_watched_;
     std::uint64_t watch_sequence_ = 0;
     bool leading_ = false;
-    std::optional<std::chrono::system_clock::time_point> last_renew_;
+    std::optional<util::WallTime> last_renew_;
     // When the last successful acquire or renew request was sent (the API server recorded the
     // renewal at or after it): the renew deadline counts from here.
     SteadyTime last_success_sent_{};

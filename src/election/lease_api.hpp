@@ -1,12 +1,15 @@
 #pragma once
 // The three Lease calls an elector makes, behind an interface so the election steps can be tested
-// against an in-memory Lease. KubeLeaseApi is the real one over kube::Client.
+// against an in-memory Lease. KubeLeaseApi is the one over a kube::Api (the agent's kube::Client,
+// or the in-process API server of tests and the simulator).
 
-#include "kube/client.hpp"
+#include "kube/api.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <string>
 
 namespace gic::election {
@@ -22,8 +25,8 @@ public:
 
 class KubeLeaseApi final : public LeaseApi {
 public:
-    // `client` must outlive this object; its request timeout bounds every call.
-    KubeLeaseApi(kube::Client& client, std::string namespace_, std::string name);
+    // `api` must outlive this object.
+    KubeLeaseApi(kube::Api& api, std::string namespace_, std::string name);
 
     boost::asio::awaitable<kube::ApiResult<boost::json::object>> get() override;
     boost::asio::awaitable<kube::ApiResult<boost::json::object>> create(boost::json::object const& lease) override;
@@ -32,7 +35,29 @@ public:
     kube::ResourceRef const& ref() const { return ref_; }
 
 private:
-    kube::Client& client_;
+    kube::Api& api_;
+    kube::ResourceRef ref_;
+};
+
+// Bounds every call of `inner` by `timeout` on `clock`: a call still unanswered then is cancelled
+// and fails as a transport error (code 0). The elector's deadlines hold whatever the transport
+// below does, and a black-holed API times out in virtual time as it does in real time.
+class BoundedLeaseApi final : public LeaseApi {
+public:
+    // `inner` and `clock` must outlive this object.
+    BoundedLeaseApi(LeaseApi& inner, util::Clock& clock, std::chrono::milliseconds timeout, kube::ResourceRef ref);
+
+    boost::asio::awaitable<kube::ApiResult<boost::json::object>> get() override;
+    boost::asio::awaitable<kube::ApiResult<boost::json::object>> create(boost::json::object const& lease) override;
+    boost::asio::awaitable<kube::ApiResult<boost::json::object>> update(boost::json::object const& lease) override;
+
+private:
+    boost::asio::awaitable<kube::ApiResult<boost::json::object>> bounded(
+        boost::asio::awaitable<kube::ApiResult<boost::json::object>> call, char const* verb);
+
+    LeaseApi& inner_;
+    util::Clock& clock_;
+    std::chrono::milliseconds timeout_;
     kube::ResourceRef ref_;
 };
 

@@ -1,12 +1,8 @@
 #include "kube/object_follower.hpp"
 
-#include "kube/watch.hpp"
 #include "observe/log.hpp"
 #include "util/backoff.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <random>
@@ -18,12 +14,6 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 
 constexpr int expired_status = 410;
-
-boost::asio::awaitable<void> sleep_for(milliseconds d) {
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    timer.expires_after(d);
-    co_await timer.async_wait(boost::asio::use_awaitable);
-}
 
 std::string resource_version_of(json::object const& object) {
     if (auto const* metadata = object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
@@ -48,10 +38,11 @@ std::optional<json::object> named_item(json::object const& list, std::string con
 
 }  // namespace
 
-boost::asio::awaitable<void> follow_object(Client& client, FollowedObject followed, ObjectObserver on_change) {
-    util::Backoff backoff(util::BackoffPolicy{milliseconds(800), 2.0, milliseconds(30'000), 0.2});
+boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::uint64_t seed, FollowedObject followed,
+                                           ObjectObserver on_change) {
+    std::mt19937_64 rng{seed};
+    util::Backoff backoff(util::BackoffPolicy{milliseconds(800), 2.0, milliseconds(30'000), 0.2}, rng());
     auto const selector = "metadata.name=" + followed.name;
-    std::mt19937_64 rng{std::random_device{}()};
     std::uniform_int_distribution<int> timeout_seconds(300, 599);
     auto const warn = [&](char const* what, milliseconds delay, std::string const& detail) {
         observe::log_warning(followed.log_component, what,
@@ -60,11 +51,11 @@ boost::asio::awaitable<void> follow_object(Client& client, FollowedObject follow
     for (;;) {
         ListOptions list_options;
         list_options.field_selector = selector;
-        auto const listed = co_await list(client, followed.collection, list_options);
+        auto const listed = co_await api.list(followed.collection, list_options);
         if (!listed) {
             auto const delay = backoff.next();
             warn("cannot list the object; retrying", delay, listed.error().describe());
-            co_await sleep_for(delay);
+            co_await util::sleep_for(clock, delay);
             continue;
         }
         on_change(named_item(*listed, followed.name));
@@ -76,14 +67,14 @@ boost::asio::awaitable<void> follow_object(Client& client, FollowedObject follow
             watch_options.field_selector = selector;
             watch_options.resource_version = resource_version;
             watch_options.timeout_seconds = std::chrono::seconds(timeout_seconds(rng));
-            auto const started = std::chrono::steady_clock::now();
-            auto opened = co_await watch(client, followed.collection, watch_options);
+            auto const started = clock.steady_now();
+            auto opened = co_await api.watch(followed.collection, watch_options);
             if (!opened) {
                 relist = true;
                 if (opened.error().code == expired_status) break;  // too old: relist at once
                 auto const delay = backoff.next();
                 warn("cannot watch the object; relisting", delay, opened.error().describe());
-                co_await sleep_for(delay);
+                co_await util::sleep_for(clock, delay);
                 break;
             }
             auto stream = std::move(*opened);
@@ -95,16 +86,16 @@ boost::asio::awaitable<void> follow_object(Client& client, FollowedObject follow
                     if (next.error().code == expired_status) break;
                     auto const delay = backoff.next();
                     warn("the watch failed; relisting", delay, next.error().describe());
-                    co_await sleep_for(delay);
+                    co_await util::sleep_for(clock, delay);
                     break;
                 }
                 if (!*next) {
                     // The server ended the stream (its timeout): watch again from the last version,
                     // unless it ended at once with nothing (a misbehaving server: back off).
-                    if (events == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+                    if (events == 0 && clock.steady_now() - started < std::chrono::seconds(1)) {
                         auto const delay = backoff.next();
                         warn("the watch ended at once; relisting", delay, "no events");
-                        co_await sleep_for(delay);
+                        co_await util::sleep_for(clock, delay);
                         relist = true;
                     }
                     break;
@@ -117,7 +108,7 @@ boost::asio::awaitable<void> follow_object(Client& client, FollowedObject follow
                     if (code != nullptr && code->is_int64() && code->as_int64() == expired_status) break;
                     auto const delay = backoff.next();
                     warn("the watch sent an error; relisting", delay, json::serialize(event.object));
-                    co_await sleep_for(delay);
+                    co_await util::sleep_for(clock, delay);
                     break;
                 }
                 backoff.reset();

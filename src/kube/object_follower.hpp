@@ -8,14 +8,19 @@
 //
 // Between re-watches the follower makes no request: a followed object costs one open watch.
 //
+// Its waits and the "ended at once" check run on the injected clock, and its random choices
+// (timeoutSeconds, backoff jitter) come from `seed`, so a run in virtual time replays exactly.
+//
 // Per-Operation Cancellation: runs until cancelled (then throws operation_aborted).
 // Thread Safety: io_context thread only.
 
-#include "kube/client.hpp"
+#include "kube/api.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +38,7 @@ struct FollowedObject {
 // the list does not hold it or a DELETED event arrives.
 using ObjectObserver = std::function<void(std::optional<boost::json::object> const&)>;
 
-boost::asio::awaitable<void> follow_object(Client& client, FollowedObject followed, ObjectObserver on_change);
+boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::uint64_t seed, FollowedObject followed,
+                                           ObjectObserver on_change);
 
 }  // namespace gic::kube

@@ -1,6 +1,7 @@
 // tryAcquireOrRenew and release against an in-memory Lease, with an injected clock: the calls made,
 // the records written, and interop with a Lease written by a client-go elector.
 
+#include "common/virtual_clock.hpp"
 #include "election/election_steps.hpp"
 #include "fake_lease_api.hpp"
 #include "util/time_format.hpp"
@@ -24,16 +25,12 @@ namespace {
 char const* const self = "gateway-1_aaaa";
 
 struct Fixture {
-    SteadyTime steady_now = SteadyTime(std::chrono::hours(1000));
-    WallTime wall_now = to_wall_time(*util::parse_rfc3339("2026-11-29T16:00:00.000000Z"));
-    Clocks clocks{[this] { return steady_now; }, [this] { return wall_now; }};
+    testing::VirtualTime time{*util::parse_rfc3339("2026-11-29T16:00:00.000000Z")};
+    testing::VirtualClock clock{time};
     FakeLeaseApi api;
     ElectionState state{"ns", "gic", self, seconds(15)};
 
-    void advance(seconds d) {
-        steady_now += d;
-        wall_now += d;
-    }
+    void advance(seconds d) { time.advance_to(time.now() + d); }
     template <class T>
     T run(boost::asio::awaitable<T> op) {
         boost::asio::io_context io;
@@ -43,7 +40,7 @@ struct Fixture {
     }
     Attempt attempt() {
         api.calls.clear();
-        return run(try_acquire_or_renew(api, state, clocks));
+        return run(try_acquire_or_renew(api, state, clock));
     }
     LeaderElectionRecord stored() const { return *record_from_lease(*api.lease); }
 };
@@ -164,18 +161,18 @@ BOOST_AUTO_TEST_CASE(api_errors_are_failed_attempts_without_further_writes) {
 BOOST_FIXTURE_TEST_CASE(release_blanks_only_our_own_lease, Fixture) {
     // Never led: no call at all.
     api.put_foreign(client_go_spec("controller-7f9c_3b0c1a2e", 15, 4));
-    BOOST_TEST(run(release(api, state, clocks)).has_value());
+    BOOST_TEST(run(release(api, state, clock)).has_value());
     BOOST_TEST(api.calls.empty());
 
     BOOST_TEST_REQUIRE(int(attempt().outcome) == int(Outcome::held_by_other));
     api.calls.clear();
-    BOOST_TEST(run(release(api, state, clocks)).has_value());  // still not ours: no call
+    BOOST_TEST(run(release(api, state, clock)).has_value());  // still not ours: no call
     BOOST_TEST(api.calls.empty());
     advance(seconds(15));
     BOOST_TEST_REQUIRE(int(attempt().outcome) == int(Outcome::acquired));
     advance(seconds(1));
     api.calls.clear();
-    BOOST_TEST(run(release(api, state, clocks)).has_value());
+    BOOST_TEST(run(release(api, state, clock)).has_value());
     BOOST_TEST(api.calls == (Calls{"get", "update"}), boost::test_tools::per_element());
     auto const& spec = api.spec();
     BOOST_TEST(spec.at("holderIdentity").as_string() == "");
@@ -189,7 +186,7 @@ BOOST_FIXTURE_TEST_CASE(release_leaves_a_new_leaders_lease_alone, Fixture) {
     BOOST_TEST_REQUIRE(int(attempt().outcome) == int(Outcome::acquired));
     api.put_foreign(client_go_spec("controller-7f9c_3b0c1a2e", 15, 1));  // taken over behind our back
     api.calls.clear();
-    BOOST_TEST(run(release(api, state, clocks)).has_value());
+    BOOST_TEST(run(release(api, state, clock)).has_value());
     BOOST_TEST(api.calls == (Calls{"get"}), boost::test_tools::per_element());
     BOOST_TEST(api.spec().at("holderIdentity").as_string() == "controller-7f9c_3b0c1a2e");
 }
@@ -198,14 +195,14 @@ BOOST_FIXTURE_TEST_CASE(release_retries_a_conflict_and_reports_other_errors, Fix
     BOOST_TEST_REQUIRE(int(attempt().outcome) == int(Outcome::acquired));
     api.fail_next["update"] = {409};
     api.calls.clear();
-    BOOST_TEST(run(release(api, state, clocks)).has_value());
+    BOOST_TEST(run(release(api, state, clock)).has_value());
     BOOST_TEST(api.calls == (Calls{"get", "update", "get", "update"}), boost::test_tools::per_element());
     BOOST_TEST(api.spec().at("holderIdentity").as_string() == "");
 
     Fixture g;
     BOOST_TEST_REQUIRE(int(g.attempt().outcome) == int(Outcome::acquired));
     g.api.fail_next["update"] = {500};
-    auto failed = g.run(release(g.api, g.state, g.clocks));
+    auto failed = g.run(release(g.api, g.state, g.clock));
     BOOST_TEST_REQUIRE(!failed.has_value());
     BOOST_TEST(failed.error().message.find("releasing Lease ns/gic") == 0, failed.error().message);
     BOOST_TEST(g.api.spec().at("holderIdentity").as_string() == self);

@@ -27,6 +27,7 @@ namespace {
 struct SilentApi {
     asio::io_context io{1};
     tcp::acceptor listener{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+    kube::Client client{io.get_executor(), config(), event_client_options({})};
 
     kube::RestConfig config() const {
         kube::RestConfig c;
@@ -55,7 +56,7 @@ BOOST_AUTO_TEST_SUITE(event_recorder)
 
 BOOST_AUTO_TEST_CASE(finish_drops_what_a_silent_api_did_not_take_by_the_deadline) {
     SilentApi api;
-    EventRecorder recorder(api.io.get_executor(), api.config(), "test");
+    EventRecorder recorder(api.io.get_executor(), api.client, util::system_clock(), "test");
     for (int i = 0; i < 3; ++i) recorder.record(secret(), event_normal, "CertificateIssued", "issued");
     std::optional<Clock::duration> took;
     asio::co_spawn(api.io, finish_and_time(recorder, Clock::now() + 200ms, took), asio::detached);
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(finish_drops_what_a_silent_api_did_not_take_by_the_deadline
 
 BOOST_AUTO_TEST_CASE(finish_returns_at_once_with_nothing_queued) {
     SilentApi api;
-    EventRecorder recorder(api.io.get_executor(), api.config(), "test");
+    EventRecorder recorder(api.io.get_executor(), api.client, util::system_clock(), "test");
     std::optional<Clock::duration> took;
     asio::co_spawn(api.io, finish_and_time(recorder, Clock::now() + 5s, took), asio::detached);
     api.io.run_for(10s);
@@ -86,7 +87,7 @@ BOOST_AUTO_TEST_CASE(finish_returns_at_once_with_nothing_queued) {
 
 BOOST_AUTO_TEST_CASE(destroying_the_recorder_cancels_what_is_in_flight) {
     SilentApi api;
-    auto recorder = std::make_unique<EventRecorder>(api.io.get_executor(), api.config(), "test");
+    auto recorder = std::make_unique<EventRecorder>(api.io.get_executor(), api.client, util::system_clock(), "test");
     recorder->record(secret(), event_normal, "CertificateIssued", "issued");
     recorder->record(secret(), event_normal, "LeaderElection", "stopped leading");
     // Destroyed while the first post waits for the silent API.
