@@ -61,7 +61,7 @@ bool World::fault_during(util::SteadyTime from, util::SteadyTime to, std::vector
     return false;
 }
 
-Invariants::Invariants(World& world) : world_(world), follower_requests_(world.replicas.size() * 2, 0) {}
+Invariants::Invariants(World& world) : world_(world) {}
 
 void Invariants::fail(std::string invariant, std::string detail) {
     if (violation_) return;
@@ -92,6 +92,7 @@ bool Invariants::chains_to_published(Leaf const& leaf) const {
 void Invariants::changed(Change const& change) {
     if (change.key.resource == "leases" && change.key.name == world_.deployment.lease_name) {
         auto const holder = string_at(change.object, "spec", "holderIdentity");
+        if (holder != lease_holder_) lease_holder_since_ = change.at;
         lease_holder_ = holder;
         lease_renewed_at_ = change.at;
         return;
@@ -175,6 +176,7 @@ void Invariants::check_new_terms() {
 
 void Invariants::check_followers() {
     auto const now = world_.time.now();
+    follower_requests_.resize(world_.replicas.size() * 2, 0);
     for (std::size_t i = 0; i < world_.replicas.size(); ++i) {
         auto& replica = *world_.replicas[i];
         auto& seen = follower_requests_[2 * i];
@@ -189,8 +191,10 @@ void Invariants::check_followers() {
         if (count == seen) continue;
         seen = count;
         if (replica.leading() || replica.writing() || replica.stopping()) continue;
+        // A follower that lost a race for the Lease may look once more a retry period later.
         bool const held_by_other = !lease_holder_.empty() && lease_holder_ != replica.identity() &&
-                                   now - lease_renewed_at_ < world_.timings.lease_duration - 2s;
+                                   now - lease_renewed_at_ < world_.timings.lease_duration - 2s &&
+                                   now - lease_holder_since_ > 3 * world_.timings.retry_period;
         bool const settled = now - world_.started_at[i] > world_.timings.lease_duration + 30s &&
                              now - world_.link_disturbed_at[i] > world_.timings.lease_duration + 60s;
         bool recently_writer = false;

@@ -1,5 +1,6 @@
 #include "trace.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ostream>
 
@@ -26,9 +27,10 @@ void Trace::add(std::string const& line) {
     if (ring_.size() > capacity_) ring_.pop_front();
 }
 
-void Trace::print(std::ostream& out) const {
-    if (lines_ > ring_.size()) out << "  ... " << (lines_ - ring_.size()) << " earlier lines\n";
-    for (auto const& line : ring_) out << "  " << line << '\n';
+void Trace::print(std::ostream& out, std::size_t lines) const {
+    auto const shown = std::min(lines, ring_.size());
+    if (lines_ > shown) out << "  ... " << (lines_ - shown) << " earlier lines\n";
+    for (auto it = ring_.end() - static_cast<std::ptrdiff_t>(shown); it != ring_.end(); ++it) out << "  " << *it << '\n';
 }
 
 }  // namespace gic::sim

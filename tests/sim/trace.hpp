@@ -23,7 +23,8 @@ public:
     // FNV-1a over every line added so far, in order.
     std::uint64_t hash() const { return hash_; }
     std::uint64_t lines() const { return lines_; }
-    void print(std::ostream& out) const;
+    // The last `lines` lines kept.
+    void print(std::ostream& out, std::size_t lines = 60) const;
 
     // "+12.345s" since the start of the run.
     std::string elapsed() const;
