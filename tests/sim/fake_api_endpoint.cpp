@@ -101,6 +101,7 @@ public:
     }
 
     void wake() { timer_.cancel(); }
+    bool delivers(std::string const& resource) const { return !broken_ && collection_.resource == resource; }
     void detach() { endpoint_ = nullptr; }
 
 private:
@@ -148,6 +149,10 @@ std::uint64_t FakeApiEndpoint::requests_of(std::string const& resource) const {
             what[what.size() - resource.size() - 1] == ' ')
             total += count;
     return total;
+}
+
+bool FakeApiEndpoint::watching(std::string const& resource) const {
+    return std::any_of(streams_.begin(), streams_.end(), [&](auto* stream) { return stream->delivers(resource); });
 }
 
 kube::ApiError FakeApiEndpoint::transport_error(char const* verb, kube::ResourceRef const& ref, std::string message) const {

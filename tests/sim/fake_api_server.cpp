@@ -192,10 +192,22 @@ std::optional<json::object> FakeApiServer::find(ObjectKey const& key) const {
     return found->second;
 }
 
+// "holder=r1" for a Lease ("holder=-" when released), nothing for other objects.
+std::string describe_holder(json::object const& object) {
+    auto const* spec = object.if_contains("spec");
+    if (spec == nullptr || !spec->is_object()) return {};
+    auto const* holder = spec->as_object().if_contains("holderIdentity");
+    if (holder == nullptr || !holder->is_string()) return " holder=-";
+    std::string name(holder->as_string());
+    auto const underscore = name.find('_');
+    if (underscore != std::string::npos) name.resize(underscore);
+    return " holder=" + (name.empty() ? std::string("-") : name);
+}
+
 void FakeApiServer::commit(Change change) {
     trace_.add("api " + std::string(verb_name(change.type)) + " " + change.key.resource + "/" + change.key.name +
                " rv=" + std::to_string(change.resource_version) + " by " + change.actor +
-               (change.conditional ? "" : " (unconditional)"));
+               describe_holder(change.object) + (change.conditional ? "" : " (unconditional)"));
     std::erase_if(watches_, [](auto const& w) { return w.expired(); });
     for (auto const& weak : watches_) {
         auto watch = weak.lock();

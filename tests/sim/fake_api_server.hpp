@@ -152,6 +152,8 @@ public:
     // Requests sent, by "verb resource" ("update leases"); watches count as "watch <resource>".
     std::map<std::string, std::uint64_t> const& requests() const { return requests_; }
     std::uint64_t requests_of(std::string const& resource) const;
+    // Whether a watch on `resource` is open and its connection still delivers.
+    bool watching(std::string const& resource) const;
     std::string const& actor() const { return actor_; }
     util::Clock& clock() const { return clock_; }
     FakeApiServer& server() const { return server_; }

@@ -91,9 +91,14 @@ bool Invariants::chains_to_published(Leaf const& leaf) const {
 
 void Invariants::changed(Change const& change) {
     if (change.key.resource == "leases" && change.key.name == world_.deployment.lease_name) {
+        // A new term (another holder, or the same one acquiring again) opens a race the
+        // followers may join once; renewals keep acquireTime.
         auto const holder = string_at(change.object, "spec", "holderIdentity");
-        if (holder != lease_holder_) lease_holder_since_ = change.at;
+        auto const acquired = string_at(change.object, "spec", "acquireTime");
+        if (holder != lease_holder_ || acquired != lease_acquired_) lease_holder_since_ = change.at;
         lease_holder_ = holder;
+        lease_acquired_ = acquired;
+        if (change.at != lease_renewed_at_) lease_renewed_before_ = lease_renewed_at_;
         lease_renewed_at_ = change.at;
         return;
     }
@@ -191,9 +196,16 @@ void Invariants::check_followers() {
         if (count == seen) continue;
         seen = count;
         if (replica.leading() || replica.writing() || replica.stopping()) continue;
+        auto const& faults = replica.api()->faults();
+        if (faults.link != Link::up || faults.forbidden || faults.error_code != 0) continue;
+        // A stalled watch (a half-open connection) is noticed only at its read deadline; until
+        // then the Lease looks unrenewed to this replica and it asks, as designed.
+        if (!replica.api()->watching("leases")) continue;
         // A follower that lost a race for the Lease may look once more a retry period later.
+        // A renewal at this very instant may meet requests sent on the expiry it just averted.
+        auto const renewed = lease_renewed_at_ == now ? lease_renewed_before_ : lease_renewed_at_;
         bool const held_by_other = !lease_holder_.empty() && lease_holder_ != replica.identity() &&
-                                   now - lease_renewed_at_ < world_.timings.lease_duration - 2s &&
+                                   now - renewed < world_.timings.lease_duration - 2s &&
                                    now - lease_holder_since_ > 3 * world_.timings.retry_period;
         bool const settled = now - world_.started_at[i] > world_.timings.lease_duration + 30s &&
                              now - world_.link_disturbed_at[i] > world_.timings.lease_duration + 60s;

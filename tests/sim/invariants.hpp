@@ -85,8 +85,10 @@ private:
     std::map<std::string, bool> ever_in_secret_;
     std::vector<std::uint64_t> follower_requests_;
     util::SteadyTime lease_renewed_at_{};
+    util::SteadyTime lease_renewed_before_{};
     util::SteadyTime lease_holder_since_{};
     std::string lease_holder_;
+    std::string lease_acquired_;
     bool converged_checked_ = false;
 };
 

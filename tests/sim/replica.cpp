@@ -12,6 +12,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <cstdio>
@@ -147,6 +148,19 @@ void Replica::start() {
                                   if (!e) return;
                                   try {
                                       std::rethrow_exception(e);
+                                  } catch (boost::asio::multiple_exceptions const& several) {
+                                      // Cancelled while following: both branches of the follower's
+                                      // `acquire || watch` end with operation_aborted, and Asio's ||
+                                      // reports them together (LeaderElector::run documents a
+                                      // plain operation_aborted).
+                                      try {
+                                          std::rethrow_exception(several.first_exception());
+                                      } catch (boost::system::system_error const& error) {
+                                          if (error.code() == boost::asio::error::operation_aborted) return;
+                                          failure = name_ + " ended with: " + error.what();
+                                      } catch (std::exception const& error) {
+                                          failure = name_ + " ended with: " + error.what();
+                                      }
                                   } catch (boost::system::system_error const& error) {
                                       if (error.code() == boost::asio::error::operation_aborted) return;
                                       failure = name_ + " ended with: " + error.what();

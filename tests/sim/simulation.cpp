@@ -72,8 +72,10 @@ public:
         std::size_t next_action = 0;
         std::vector<boost::asio::io_context*> contexts;
         for (;;) {
-            // Everything ready runs, in replica order, until nothing is.
-            for (bool ran = true; ran;) {
+            // Everything ready runs, in replica order, until nothing is. A replica that never
+            // waits (a loop of requests failing at once) would keep this going without end.
+            std::uint64_t handlers_this_step = 0;
+            for (bool ran = true; ran && handlers_this_step < config_.max_handlers_per_step;) {
                 ran = false;
                 contexts.clear();
                 for (auto& replica : world_.replicas)
@@ -82,12 +84,19 @@ public:
                     if (io->stopped()) io->restart();
                     auto const n = io->poll();
                     result.handlers += n;
+                    handlers_this_step += n;
                     ran = ran || n > 0;
                 }
                 for (int i = 0; i < replicas_; ++i)
                     if (world_.replicas[static_cast<std::size_t>(i)]->reap() && restart_pending_[i]) start(i);
             }
             ++result.steps;
+            if (handlers_this_step >= config_.max_handlers_per_step) {
+                world_.trace.add("INVARIANT progress FAILED: a replica runs without ever waiting");
+                result.violation = Violation{"progress", "more than " + std::to_string(config_.max_handlers_per_step) +
+                                                             " handlers at one instant (a loop that never waits)"};
+                break;
+            }
             invariants_.step();
             if (invariants_.violation()) break;
             auto const now = world_.time.now();

@@ -26,6 +26,7 @@ struct SimConfig {
     int faults = -1;   // -1 = drawn from the seed (proportional to the run length)
     ReplicaTimings timings;
     std::size_t max_steps = 5'000'000;  // a run that makes no progress in time is a failure
+    std::uint64_t max_handlers_per_step = 200'000;  // nor one that runs without ever waiting
 };
 
 struct Violation {
