@@ -56,6 +56,7 @@ struct Pending {
 struct EventRecorder::State {
     boost::asio::any_io_executor executor;
     kube::Api* api = nullptr;
+    std::shared_ptr<kube::Api> owned_api;  // keeps a handed-over API alive for a post still in flight
     util::Clock* clock = nullptr;
     std::string component;
     std::size_t capacity = 64;
@@ -188,6 +189,12 @@ kube::ClientOptions event_client_options(kube::ClientOptions::RequestObserver ob
     options.max_retries = 0;  // one attempt each: events are best effort
     options.observer = std::move(observer);
     return options;
+}
+
+EventRecorder::EventRecorder(boost::asio::any_io_executor executor, std::shared_ptr<kube::Api> api, util::Clock& clock,
+                             std::string component, std::size_t capacity)
+    : EventRecorder(std::move(executor), *api, clock, std::move(component), capacity) {
+    state_->owned_api = std::move(api);
 }
 
 EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::Api& api, util::Clock& clock,
