@@ -1,15 +1,15 @@
 #pragma once
-// An in-memory API server for one Lease, reached through one kube::Api per replica (connect()),
-// so the real LeaderElector runs against it in virtual time. What matters to an elector is kept:
-// resourceVersion bumps on every write; PUT with a stale resourceVersion -> 409 Conflict, of a
-// missing Lease -> 404; POST of an existing one -> 409 AlreadyExists; GET of a missing one -> 404;
-// LIST with the collection's resourceVersion; WATCH from a resourceVersion (replaying later
-// writes), ending at its timeoutSeconds. Events (POST to "events") are kept for inspection.
+// An in-memory API server for one Lease, reached through one kube::Api per replica (a
+// Connection), so the real LeaderElector runs against it in virtual time. What matters to an
+// elector is kept: resourceVersion bumps on every write; PUT with a stale resourceVersion -> 409
+// Conflict, of a missing Lease -> 404; POST of an existing one -> 409 AlreadyExists; GET of a
+// missing one -> 404; LIST with the collection's resourceVersion; WATCH from a resourceVersion
+// (replaying later writes), ending at its timeoutSeconds. Events (POST to "events") are kept.
 //
-// A connection can be black-holed: a request sent through it then never answers (until the caller
-// cancels it), and its open watches stop delivering and fail at their read deadline
-// (timeoutSeconds + idle grace), as kube::Client's do on a stalled connection. Every request is
-// counted per connection and verb.
+// A connection can answer late (latency), refuse every request (fail_with), or be black-holed: a
+// request sent through it then never answers (until the caller cancels it), and its open watches
+// stop delivering and fail at their read deadline (timeoutSeconds + idle grace), as
+// kube::Client's do on a stalled connection. Every request is recorded per connection.
 
 #include "kube/api.hpp"
 #include "util/clock.hpp"
@@ -67,6 +67,11 @@ public:
         // When this connection's last successful Lease write was taken (server steady time).
         std::optional<util::SteadyTime> last_write;
 
+        // Every request takes this long to be answered (its effect happens then).
+        std::chrono::milliseconds latency{0};
+        // Every request is answered with this HTTP code (an API server that refuses them all).
+        std::optional<int> fail_with;
+
         bool black_holed() const { return black_holed_; }
         void set_black_holed(bool on) {
             black_holed_ = on;
@@ -75,12 +80,14 @@ public:
 
         boost::asio::awaitable<kube::ApiResult<boost::json::object>> get(kube::ResourceRef const& ref) override {
             co_await sent("get");
+            if (fail_with) co_return error(*fail_with, "Failed", ref, "get");
             if (!server_.lease_) co_return error(404, "NotFound", ref, "get");
             co_return *server_.lease_;
         }
         boost::asio::awaitable<kube::ApiResult<boost::json::object>> create(kube::ResourceRef const& ref,
                                                                             boost::json::object const& body) override {
             co_await sent("create");
+            if (fail_with) co_return error(*fail_with, "Failed", ref, "create");
             if (ref.resource == "events") {
                 server_.events_.push_back(body);
                 co_return body;
@@ -94,15 +101,17 @@ public:
         boost::asio::awaitable<kube::ApiResult<boost::json::object>> update(kube::ResourceRef const& ref,
                                                                             boost::json::object const& body) override {
             co_await sent("update");
+            if (fail_with) co_return error(*fail_with, "Failed", ref, "update");
             auto const* rv = body.at("metadata").as_object().if_contains("resourceVersion");
             if (rv == nullptr) co_return error(422, "Invalid", ref, "update");
             if (!server_.lease_) co_return error(404, "NotFound", ref, "update");
             if (server_.lease_->at("metadata").at("resourceVersion") != *rv) co_return error(409, "Conflict", ref, "update");
             co_return written(kube::WatchEventType::modified, body);
         }
-        boost::asio::awaitable<kube::ApiResult<boost::json::object>> list(kube::ResourceRef const&,
+        boost::asio::awaitable<kube::ApiResult<boost::json::object>> list(kube::ResourceRef const& ref,
                                                                           kube::ListOptions const&) override {
             co_await sent("list");
+            if (fail_with) co_return error(*fail_with, "Failed", ref, "list");
             boost::json::array items;
             if (server_.lease_) items.push_back(*server_.lease_);
             co_return boost::json::object{
@@ -114,6 +123,7 @@ public:
             kube::ResourceRef const&, kube::WatchOptions const& options) override {
             using Opened = kube::ApiResult<std::unique_ptr<kube::WatchStream>>;
             co_await sent("watch");
+            if (fail_with) co_return Opened(error(*fail_with, "Failed", kube::ResourceRef{}, "watch"));
             auto const executor = co_await boost::asio::this_coro::executor;
             auto stream = std::make_unique<Stream>(server_, *this, executor, options);
             // Replays what was written after the version the watcher has seen.
@@ -129,6 +139,7 @@ public:
         boost::asio::awaitable<void> sent(char const* verb) {
             ++calls[verb];
             requests.emplace_back(verb, server_.clock_.steady_now());
+            if (latency.count() > 0) co_await util::sleep_for(server_.clock_, latency);
             if (!black_holed_) co_return;
             util::Timer never(co_await boost::asio::this_coro::executor, server_.clock_);
             never.expires_at(util::SteadyTime::max());

@@ -67,15 +67,31 @@ BOOST_AUTO_TEST_CASE(a_failed_attempt_is_retried_after_the_delay_one_that_met_a_
 
 BOOST_AUTO_TEST_CASE(a_follower_tries_next_at_the_expiry_by_its_clock_or_its_retry_time_whichever_is_first) {
     ElectionState state("ns", "gic", "self", std::chrono::seconds(15));
-    // Nothing observed (absent): at once, whatever the retry time.
-    BOOST_TEST((next_acquire_at(state, t0, SteadyTime::max()) == t0));
-    // Held by another for 15 s, observed at t0: its expiry by our clock, unless a retry comes first.
+    auto const none = SteadyTime::max();  // the last attempt met a holder: no retry time
+    // Nothing observed (absent): at once.
+    BOOST_TEST((next_acquire_at(state, t0, none, false) == t0));
+    // Held by another for 15 s, observed at t0: its expiry by our clock.
     BOOST_TEST_REQUIRE(state.observe(lease_held_by("other", 15), t0).has_value());
-    BOOST_TEST((next_acquire_at(state, t0 + 1s, SteadyTime::max()) == t0 + 15s));
-    BOOST_TEST((next_acquire_at(state, t0 + 1s, t0 + 3s) == t0 + 3s));
-    // Released (holder ""): at once.
+    BOOST_TEST((next_acquire_at(state, t0 + 1s, none, false) == t0 + 15s));
+    BOOST_TEST((next_acquire_at(state, t0 + 1s, none, true) == t0 + 15s));
+    // After a failure, the retry time when it comes first, and the expiry when that does (the
+    // watch saw the Lease change).
+    BOOST_TEST((next_acquire_at(state, t0 + 1s, t0 + 3s, false) == t0 + 3s));
+    BOOST_TEST((next_acquire_at(state, t0 + 1s, t0 + 3s, true) == t0 + 3s));
+    BOOST_TEST((next_acquire_at(state, t0 + 14s, t0 + 17s, true) == t0 + 15s));
+    // Released (holder ""): at once, once the watch showed it.
     BOOST_TEST_REQUIRE(state.observe(lease_held_by("", 1), t0 + 5s).has_value());
-    BOOST_TEST((next_acquire_at(state, t0 + 5s, SteadyTime::max()) == t0 + 5s));
+    BOOST_TEST((next_acquire_at(state, t0 + 5s, none, false) == t0 + 5s));
+    BOOST_TEST((next_acquire_at(state, t0 + 5s, t0 + 7s, true) == t0 + 5s));
+}
+
+BOOST_AUTO_TEST_CASE(after_a_failure_nothing_seen_before_it_brings_the_next_attempt_forward) {
+    ElectionState state("ns", "gic", "self", std::chrono::seconds(15));
+    // Absent, or expired by our clock: both say "now", but the attempt just failed (the API
+    // refused or did not answer); without a change the retry time holds.
+    BOOST_TEST((next_acquire_at(state, t0, t0 + 2500ms, false) == t0 + 2500ms));
+    BOOST_TEST_REQUIRE(state.observe(lease_held_by("other", 15), t0).has_value());
+    BOOST_TEST((next_acquire_at(state, t0 + 20s, t0 + 22s, false) == t0 + 22s));
 }
 
 BOOST_AUTO_TEST_CASE(the_renew_deadline_counts_retry_period_plus_renew_deadline_from_the_last_success_sent) {

@@ -257,4 +257,73 @@ BOOST_AUTO_TEST_CASE(the_same_seeds_replay_the_same_election_and_other_seeds_jit
     BOOST_TEST((first != run(70, 80)));
 }
 
+BOOST_AUTO_TEST_CASE(a_follower_cut_off_from_the_api_follows_the_lease_through_a_new_watch_once_reconnected) {
+    LeaderAndFollower w;
+    auto& a = w.a;
+    auto& b = w.b;
+    // Long enough for its broken watch to end at its read deadline (at most 599 s + 30 s) and for
+    // its lists to go unanswered.
+    b.api.set_black_holed(true);
+    w.run_for(12min);
+    BOOST_TEST(b.started.empty());  // a kept renewing: b must not take over
+    b.api.set_black_holed(false);
+    // The list in flight is abandoned within a minute; after its backoff (at most 36 s) it lists
+    // and watches anew.
+    w.run_for(100s);
+    auto const gets = b.api.count("get");
+    w.run_for(2min);
+    BOOST_TEST(b.api.count("get") == gets);  // the watch tells it about every renewal again
+    auto const stopped_at = w.now();
+    a.stop.emit(asio::cancellation_type::terminal);
+    w.run_for(0s);
+    BOOST_TEST_REQUIRE(b.started.size() == 1u);
+    BOOST_TEST((b.started[0] == stopped_at));
+}
+
+BOOST_AUTO_TEST_CASE(an_api_that_refuses_at_once_is_asked_again_only_after_the_jittered_retry_period) {
+    World w;
+    auto& a = w.add("replica-a", 5);
+    a.api.fail_with = 500;
+    a.api.latency = 10ms;
+    w.start(a);
+    w.run_for(60s);
+    BOOST_TEST(a.started.empty());
+    // One GET per attempt, 2 s to 4.4 s apart (retry period x [1, 2.2)), never back to back.
+    std::vector<util::SteadyTime> gets;
+    for (auto const& [verb, sent] : a.api.requests)
+        if (verb == "get") gets.push_back(sent);
+    BOOST_TEST_REQUIRE(gets.size() >= 60u / 5u);
+    BOOST_TEST(gets.size() <= 60u / 2u + 1u);
+    for (std::size_t i = 1; i < gets.size(); ++i) {
+        BOOST_TEST((gets[i] - gets[i - 1] >= 2s + 10ms));
+        BOOST_TEST((gets[i] - gets[i - 1] < 4400ms + 10ms));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(every_lease_request_is_bounded_on_the_elector_clock) {
+    testing::VirtualTime time{*util::parse_rfc3339("2026-12-07T12:00:00Z")};
+    testing::VirtualClock clock{time};
+    FakeLeaseServer server{clock};
+    FakeLeaseServer::Connection connection{server, "replica-a"};
+    KubeLeaseApi lease(connection, "ns", "gic");
+    BoundedLeaseApi bounded(lease, clock, lease_request_timeout(10s), lease_ref("ns", "gic"));
+    connection.set_black_holed(true);
+    asio::io_context io;
+    std::optional<kube::ApiResult<boost::json::object>> answer;
+    std::optional<util::SteadyTime> answered_at;
+    auto const sent = time.now();
+    asio::co_spawn(io, bounded.get(), [&](std::exception_ptr, kube::ApiResult<boost::json::object> result) {
+        answer = std::move(result);
+        answered_at = clock.steady_now();
+    });
+    testing::run_until(time, {&io}, sent + 1h);
+    BOOST_TEST_REQUIRE(answer.has_value());
+    BOOST_TEST_REQUIRE(!answer->has_value());
+    BOOST_TEST(answer->error().is_transport());
+    BOOST_TEST(answer->error().verb == "get");
+    BOOST_TEST((*answered_at == sent + 5s));  // max(1 s, renew deadline / 2)
+    BOOST_TEST(time.armed() == 0u);           // the unanswered call was cancelled with its timer
+    BOOST_TEST(connection.count("get") == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
