@@ -15,6 +15,7 @@
 #include <boost/system/system_error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -38,17 +39,24 @@ ElectorConfig config_for(std::string identity) {
 }
 
 struct Replica {
+    // With `with_events`, leadership changes are posted as Events through the same connection.
     Replica(asio::any_io_executor executor, testing::VirtualTime& time, FakeLeaseServer& server, std::string id,
-            std::uint64_t seed)
-        : identity(id), clock(time), api(server, id), elector(executor, api, clock, config_for(id), nullptr, seed) {}
+            std::uint64_t seed, bool with_events)
+        : identity(id),
+          clock(time),
+          api(server, id),
+          events(with_events ? std::make_unique<EventRecorder>(executor, api, clock, "gen-istio-cert") : nullptr),
+          elector(executor, api, clock, config_for(id), events.get(), seed) {}
 
     std::string identity;
     testing::VirtualClock clock;
     FakeLeaseServer::Connection api;
+    std::unique_ptr<EventRecorder> events;
     LeaderElector elector;
     std::vector<util::SteadyTime> started;    // when each term's guarded work started
     std::vector<util::SteadyTime> cancelled;  // when it was cancelled
     asio::cancellation_signal stop;
+    bool running = false;
     bool ended = false;
     std::exception_ptr failure;
 
@@ -70,15 +78,28 @@ struct World {
     testing::VirtualTime time{*util::parse_rfc3339("2026-12-07T12:00:00Z")};
     testing::VirtualClock server_clock{time};
     FakeLeaseServer server{server_clock};
-    std::deque<std::unique_ptr<Replica>> replicas;
-    // Declared last: destroyed first, with the coroutines it still holds, while what they use lives.
     asio::io_context io;
+    std::deque<std::unique_ptr<Replica>> replicas;
 
-    Replica& add(std::string id, std::uint64_t seed) {
-        replicas.push_back(std::make_unique<Replica>(io.get_executor(), time, server, std::move(id), seed));
+    World() = default;
+    World(World const&) = delete;
+    World& operator=(World const&) = delete;
+    // Stops the replicas still running and lets them finish: no coroutine outlives the replica it
+    // uses, and no replica's timers outlive the io_context.
+    ~World() {
+        for (auto& r : replicas)
+            if (r->running && !r->ended) r->stop.emit(asio::cancellation_type::terminal);
+        testing::run_until(time, {&io}, time.now() + 1h, [this] {
+            return std::all_of(replicas.begin(), replicas.end(), [](auto const& r) { return !r->running || r->ended; });
+        });
+    }
+
+    Replica& add(std::string id, std::uint64_t seed, bool with_events = false) {
+        replicas.push_back(std::make_unique<Replica>(io.get_executor(), time, server, std::move(id), seed, with_events));
         return *replicas.back();
     }
     void start(Replica& r) {
+        r.running = true;
         asio::co_spawn(io, r.elector.run([&r] { return guarded_work(r); }),
                        asio::bind_cancellation_slot(r.stop.slot(), [&r](std::exception_ptr e) {
                            r.ended = true;
@@ -194,6 +215,33 @@ BOOST_AUTO_TEST_CASE(a_graceful_stop_releases_and_the_follower_acquires_at_once_
     BOOST_TEST((b.started[0] == stopped_at));
     BOOST_TEST(w.server.holder() == "replica-b");
     BOOST_TEST(b.leading());
+}
+
+BOOST_AUTO_TEST_CASE(leadership_changes_are_reported_as_events_on_the_lease) {
+    World w;
+    auto& a = w.add("replica-a", 3, true);
+    w.start(a);
+    w.run_for(1s);
+    auto& b = w.add("replica-b", 4, true);
+    w.start(b);
+    w.run_for(10s);
+    a.stop.emit(asio::cancellation_type::terminal);
+    w.run_for(1s);
+    BOOST_TEST(b.leading());
+    std::vector<std::string> messages;
+    for (auto const& event : w.server.events()) {
+        messages.emplace_back(event.at("message").as_string());
+        BOOST_TEST(event.at("reason").as_string() == "LeaderElection");
+        auto const& involved = event.at("involvedObject").as_object();
+        BOOST_TEST(involved.at("kind").as_string() == "Lease");
+        BOOST_TEST(involved.at("namespace").as_string() == "ns");
+        BOOST_TEST(involved.at("name").as_string() == "gic");
+    }
+    std::vector<std::string> const expected{"replica-a became leader", "replica-a stopped leading",
+                                            "replica-b became leader"};
+    BOOST_TEST(messages == expected, boost::test_tools::per_element());
+    BOOST_TEST(a.events->posted() == 2u);
+    BOOST_TEST(b.events->posted() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_wall_clock_jump_on_a_replica_does_not_change_who_leads) {
