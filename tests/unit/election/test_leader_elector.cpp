@@ -217,6 +217,27 @@ BOOST_AUTO_TEST_CASE(a_graceful_stop_releases_and_the_follower_acquires_at_once_
     BOOST_TEST(b.leading());
 }
 
+BOOST_AUTO_TEST_CASE(a_leader_stopping_while_black_holed_gives_the_release_400_ms_then_the_lease_expires) {
+    LeaderAndFollower w;
+    auto& a = w.a;
+    auto& b = w.b;
+    a.api.set_black_holed(true);
+    auto const last = *a.api.last_write;
+    auto const stopped_at = w.now();
+    a.stop.emit(asio::cancellation_type::terminal);
+    w.run_for(399ms);
+    BOOST_TEST(!a.ended);
+    w.run_for(1ms);
+    BOOST_TEST(a.ended);  // the release budget on its own clock, not the API's answer
+    BOOST_TEST(aborted(a.failure));
+    BOOST_TEST_REQUIRE(a.cancelled.size() == 1u);
+    BOOST_TEST((a.cancelled[0] == stopped_at));
+    BOOST_TEST(w.server.holder() == "replica-a");  // never released
+    w.run_for(30s);
+    BOOST_TEST_REQUIRE(b.started.size() == 1u);
+    BOOST_TEST((b.started[0] == last + 15s));
+}
+
 BOOST_AUTO_TEST_CASE(leadership_changes_are_reported_as_events_on_the_lease) {
     World w;
     auto& a = w.add("replica-a", 3, true);
