@@ -104,13 +104,13 @@ awaitable<void> run_continuous(Options options, std::string version) {
     auto const target_metrics = metrics.target(secret_store ? inputs.target.display() : options.output_dir);
 
     // Events about the Secret; they never block or fail the work (see EventRecorder).
-    // The recorder has a client of its own: an Event never waits behind a Lease renewal.
-    std::unique_ptr<kube::Client> events_client;
+    // The recorder has a client of its own (an Event never waits behind a Lease renewal), handed
+    // over because a post cut off at shutdown still completes on the loop after this returns.
     std::unique_ptr<election::EventRecorder> events;
     if (secret_store != nullptr) {
-        events_client = std::make_unique<kube::Client>(executor, *inputs.kube_config,
-                                                       election::event_client_options(observe_request));
-        events = std::make_unique<election::EventRecorder>(executor, *events_client, util::system_clock(),
+        auto events_client = std::make_shared<kube::Client>(executor, *inputs.kube_config,
+                                                            election::event_client_options(observe_request));
+        events = std::make_unique<election::EventRecorder>(executor, std::move(events_client), util::system_clock(),
                                                            "gen-istio-cert");
     }
 

@@ -15,7 +15,9 @@ SteadyTime acquire_retry_at(bool failed, SteadyTime now, milliseconds retry_dela
     return failed ? now + retry_delay : SteadyTime::max();
 }
 
-SteadyTime next_acquire_at(ElectionState const& state, SteadyTime now, SteadyTime retry_at) {
+SteadyTime next_acquire_at(ElectionState const& state, SteadyTime now, SteadyTime retry_at, bool changed_since_attempt) {
+    bool const after_failure = retry_at != SteadyTime::max();
+    if (after_failure && !changed_since_attempt) return retry_at;
     return std::min(state.chance_at(now), retry_at);
 }
 

@@ -26,9 +26,12 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds base, double max_fa
 // Lease itself (its release, its expiry) decides: SteadyTime::max().
 SteadyTime acquire_retry_at(bool failed, SteadyTime now, std::chrono::milliseconds retry_delay);
 
-// When a follower tries next: at its retry time, or earlier when the Lease is absent, released or
-// expired by our clock (ElectionState::chance_at). Re-evaluated whenever the watch sees a change.
-SteadyTime next_acquire_at(ElectionState const& state, SteadyTime now, SteadyTime retry_at);
+// When a follower tries next, re-evaluated whenever the watch sees a change: when the Lease is
+// absent, released or expired by our clock (ElectionState::chance_at), or at its retry time if
+// that comes first. After a failed attempt the retry time holds until the watch shows the Lease
+// changed: an API that fails at once must not be asked again at once because what we saw last
+// (absent, expired) still says "now".
+SteadyTime next_acquire_at(ElectionState const& state, SteadyTime now, SteadyTime retry_at, bool changed_since_attempt);
 
 // The leader's renew deadline: client-go gives up RetryPeriod + RenewDeadline after its last
 // successful renewal; we count from when that renewal's request was sent, which is no later than

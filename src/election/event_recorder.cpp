@@ -1,5 +1,7 @@
 #include "election/event_recorder.hpp"
 
+#include "election/event_queue.hpp"
+
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
@@ -11,7 +13,6 @@
 #include <boost/json/value.hpp>
 
 #include <cstdio>
-#include <deque>
 #include <random>
 
 namespace gic::election {
@@ -45,38 +46,24 @@ std::string event_name(std::string const& object_name, std::chrono::system_clock
     return hex((std::uint64_t(rd()) << 32) | rd()) + hex(std::uint64_t(nanos));
 }
 
-struct Pending {
-    std::string namespace_;
-    json::object body;
-    std::string what;  // "<reason> on <kind> <ns>/<name>" for logs
-};
-
 }  // namespace
 
 struct EventRecorder::State {
     boost::asio::any_io_executor executor;
     kube::Api* api = nullptr;
+    std::shared_ptr<kube::Api> owned_api;  // keeps a handed-over API alive for a post still in flight
     util::Clock* clock = nullptr;
     std::string component;
-    std::size_t capacity = 64;
-    std::deque<Pending> queue;
-    bool draining = false;   // a drain() runs
-    bool in_flight = false;  // drain() waits for the API to take an Event
-    bool finishing = false;  // finish() was called: record() drops
-    bool stopped = false;   // the drain was cut off: it ends without posting more
+    EventQueue queue{64};
+    bool draining = false;  // a drain() runs
     boost::asio::cancellation_signal cancel_drain;
     util::Timer* finish_wake = nullptr;  // finish()'s deadline timer while it waits
-    std::size_t posted = 0;
-    std::size_t failed = 0;
 
     // Cuts the drain off: the Event in flight is cancelled, the queue is dropped. Returns how many
     // Events that dropped.
     std::size_t stop_draining() {
-        if (!draining || stopped) return 0;
-        auto const dropped = queue.size() + (in_flight ? 1 : 0);
-        queue.clear();
-        failed += dropped;
-        stopped = true;
+        if (!draining || queue.cut()) return 0;
+        auto const dropped = queue.cut_off();
         cancel_drain.emit(boost::asio::cancellation_type::terminal);
         return dropped;
     }
@@ -85,44 +72,33 @@ struct EventRecorder::State {
 namespace {
 
 awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
-    while (!state->queue.empty() && !state->stopped) {
-        auto pending = std::move(state->queue.front());
-        state->queue.pop_front();
+    while (auto pending = state->queue.take()) {
         kube::ResourceRef ref;
         ref.group_version = "v1";
         ref.resource = "events";
-        ref.namespace_ = pending.namespace_;
-        ref.name = std::string(pending.body.at("metadata").at("name").as_string());
-        state->in_flight = true;
+        ref.namespace_ = pending->namespace_;
+        ref.name = std::string(pending->body.at("metadata").at("name").as_string());
+        std::string error;
         try {
             util::Timer timeout(state->executor, *state->clock);
             timeout.expires_after(event_request_timeout);
             // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-            auto race = state->api->create(ref, pending.body) || timeout.wait();
+            auto race = state->api->create(ref, pending->body) || timeout.wait();
             auto raced = co_await std::move(race);
-            state->in_flight = false;
-            if (state->stopped) break;  // cut off by stop_draining(), which counted it
             if (raced.index() == 1) {
-                ++state->failed;
-                observe::log_warning(log_component, "event not recorded",
-                                     {{"event", pending.what}, {"error", "the API did not answer within " +
-                                                                             std::to_string(event_request_timeout.count()) + " s"}});
-                continue;
-            }
-            auto const& created = std::get<0>(raced);
-            if (created) {
-                ++state->posted;
-                observe::log_debug(log_component, "event recorded", {{"event", pending.what}});
-            } else {
-                ++state->failed;
-                observe::log_warning(log_component, "event not recorded",
-                                     {{"event", pending.what}, {"error", created.error().describe()}});
+                error = "the API did not answer within " + std::to_string(event_request_timeout.count()) + " s";
+            } else if (auto const& created = std::get<0>(raced); !created) {
+                error = created.error().describe();
             }
         } catch (std::exception const& e) {
-            state->in_flight = false;
-            if (state->stopped) break;  // cancelled by stop_draining(), which counted it
-            ++state->failed;
-            observe::log_warning(log_component, "event not recorded", {{"event", pending.what}, {"error", e.what()}});
+            error = e.what();
+        }
+        if (state->queue.cut()) break;  // cut off by stop_draining(), which counted it
+        state->queue.settle(error.empty());
+        if (error.empty()) {
+            observe::log_debug(log_component, "event recorded", {{"event", pending->what}});
+        } else {
+            observe::log_warning(log_component, "event not recorded", {{"event", pending->what}, {"error", error}});
         }
     }
     state->draining = false;
@@ -190,6 +166,12 @@ kube::ClientOptions event_client_options(kube::ClientOptions::RequestObserver ob
     return options;
 }
 
+EventRecorder::EventRecorder(boost::asio::any_io_executor executor, std::shared_ptr<kube::Api> api, util::Clock& clock,
+                             std::string component, std::size_t capacity)
+    : EventRecorder(std::move(executor), *api, clock, std::move(component), capacity) {
+    state_->owned_api = std::move(api);
+}
+
 EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::Api& api, util::Clock& clock,
                              std::string component, std::size_t capacity)
     : state_(std::make_shared<State>()) {
@@ -197,7 +179,7 @@ EventRecorder::EventRecorder(boost::asio::any_io_executor executor, kube::Api& a
     state_->api = &api;
     state_->clock = &clock;
     state_->component = std::move(component);
-    state_->capacity = capacity;
+    state_->queue = EventQueue(capacity);
 }
 
 EventRecorder::~EventRecorder() {
@@ -205,7 +187,7 @@ EventRecorder::~EventRecorder() {
 }
 
 awaitable<void> EventRecorder::finish(std::chrono::steady_clock::time_point deadline) {
-    state_->finishing = true;
+    state_->queue.start_finishing();
     if (state_->draining) {
         util::Timer wake(state_->executor, *state_->clock);
         wake.expires_at(deadline);
@@ -225,19 +207,18 @@ awaitable<void> EventRecorder::finish(std::chrono::steady_clock::time_point dead
 void EventRecorder::record(ObjectReference const& involved, std::string const& type, std::string const& reason,
                            std::string const& message) {
     auto const what = reason + " on " + involved.kind + " " + involved.namespace_ + "/" + involved.name;
-    if (state_->finishing) {
-        ++state_->failed;
-        observe::log_warning(log_component, "event dropped: stopping", {{"event", what}});
-        return;
-    }
-    if (state_->queue.size() >= state_->capacity) {
-        ++state_->failed;
-        observe::log_warning(log_component, "event dropped: queue full", {{"event", what}});
-        return;
-    }
     auto body = make_event(involved, type, reason, message, state_->component, state_->clock->wall_now());
     auto namespace_ = std::string(body.at("metadata").at("namespace").as_string());
-    state_->queue.push_back(Pending{std::move(namespace_), std::move(body), what});
+    switch (state_->queue.admit(QueuedEvent{std::move(namespace_), std::move(body), what})) {
+    case EventQueue::Admission::dropped_finishing:
+        observe::log_warning(log_component, "event dropped: stopping", {{"event", what}});
+        return;
+    case EventQueue::Admission::dropped_full:
+        observe::log_warning(log_component, "event dropped: queue full", {{"event", what}});
+        return;
+    case EventQueue::Admission::queued:
+        break;
+    }
     if (!state_->draining) {
         state_->draining = true;
         boost::asio::co_spawn(state_->executor, drain(state_),
@@ -246,7 +227,7 @@ void EventRecorder::record(ObjectReference const& involved, std::string const& t
 }
 
 std::string const& EventRecorder::component() const { return state_->component; }
-std::size_t EventRecorder::posted() const { return state_->posted; }
-std::size_t EventRecorder::failed() const { return state_->failed; }
+std::size_t EventRecorder::posted() const { return state_->queue.posted(); }
+std::size_t EventRecorder::failed() const { return state_->queue.failed(); }
 
 }  // namespace gic::election

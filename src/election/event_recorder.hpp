@@ -58,7 +58,11 @@ kube::ClientOptions event_client_options(kube::ClientOptions::RequestObserver ob
 
 class EventRecorder {
 public:
-    // `api` and `clock` must outlive the recorder.
+    // `clock` must outlive the io_context's work. A post still in flight when the recorder goes is
+    // cancelled, but finishes later on the loop: the shared `api` stays alive until then.
+    EventRecorder(boost::asio::any_io_executor executor, std::shared_ptr<kube::Api> api, util::Clock& clock,
+                  std::string component, std::size_t capacity = 64);
+    // The same with an `api` the caller keeps alive until the io_context's work is done.
     EventRecorder(boost::asio::any_io_executor executor, kube::Api& api, util::Clock& clock, std::string component,
                   std::size_t capacity = 64);
     ~EventRecorder();

@@ -129,9 +129,10 @@ awaitable<void> LeaderElector::acquire_loop() {
                                {{"lease", lease_display()}, {"holder", observed->holder_identity}});
         }
         // Wait for the Lease to be released (the watch wakes us) or to expire by our clock.
+        auto const seen = watch_sequence_;
         for (;;) {
             auto const now = clock_.steady_now();
-            auto const when = next_acquire_at(state_, now, retry_at);
+            auto const when = next_acquire_at(state_, now, retry_at, watch_sequence_ != seen);
             if (when <= now) break;
             co_await sleep_until(when);
         }

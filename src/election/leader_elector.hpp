@@ -7,8 +7,10 @@
 // - Following: LIST+WATCH of the one Lease (no polling). A follower tries to acquire when the
 //   Lease is absent or released (holderIdentity ""), or when it expires by our own clock
 //   (observedTime + the record's leaseDurationSeconds; re-armed whenever the record changes).
+//   After a failed attempt it waits the jittered retry period, unless the watch shows a change.
 // - Leading: `guarded()` is started; the Lease is renewed every retry period. When no renewal has
-//   succeeded for renew deadline, or a renewal finds another holder, the guarded work is cancelled
+//   succeeded for retry period + renew deadline after the last successful one was sent, or a
+//   renewal finds another holder, the guarded work is cancelled
 //   at once (terminal), "stopped leading" is reported, and the elector follows again (a later term
 //   calls guarded() anew).
 // - Every Lease request is bounded by max(1 s, renewDeadline / 2), by the elector itself on its
@@ -38,7 +40,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <random>
 #include <string>

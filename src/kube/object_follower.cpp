@@ -3,6 +3,8 @@
 #include "observe/log.hpp"
 #include "util/backoff.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <random>
@@ -14,6 +16,30 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 
 constexpr int expired_status = 410;
+
+// A list, or a watch whose response has not begun, abandoned after this long whatever the Api
+// below does (kube::Client's own request timeout is shorter), so that a request lost on the way
+// delays the follower, never stops it.
+constexpr std::chrono::seconds request_bound{60};
+
+template <class T>
+boost::asio::awaitable<ApiResult<T>> bounded(util::Clock& clock, boost::asio::awaitable<ApiResult<T>> call,
+                                             char const* verb, ResourceRef const& collection) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    util::Timer timer(co_await boost::asio::this_coro::executor, clock);
+    timer.expires_after(request_bound);
+    // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
+    auto race = std::move(call) || timer.wait();
+    auto raced = co_await std::move(race);
+    if (raced.index() == 0) co_return std::move(std::get<0>(raced));
+    ApiError timed_out;
+    timed_out.reason = "Timeout";
+    timed_out.message = "no answer within " + std::to_string(request_bound.count()) + " s";
+    timed_out.verb = verb;
+    timed_out.resource = collection.resource;
+    timed_out.namespace_ = collection.namespace_;
+    co_return timed_out;
+}
 
 std::string resource_version_of(json::object const& object) {
     if (auto const* metadata = object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
@@ -51,7 +77,7 @@ boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::ui
     for (;;) {
         ListOptions list_options;
         list_options.field_selector = selector;
-        auto const listed = co_await api.list(followed.collection, list_options);
+        auto const listed = co_await bounded(clock, api.list(followed.collection, list_options), "list", followed.collection);
         if (!listed) {
             auto const delay = backoff.next();
             warn("cannot list the object; retrying", delay, listed.error().describe());
@@ -68,7 +94,7 @@ boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::ui
             watch_options.resource_version = resource_version;
             watch_options.timeout_seconds = std::chrono::seconds(timeout_seconds(rng));
             auto const started = clock.steady_now();
-            auto opened = co_await api.watch(followed.collection, watch_options);
+            auto opened = co_await bounded(clock, api.watch(followed.collection, watch_options), "watch", followed.collection);
             if (!opened) {
                 relist = true;
                 if (opened.error().code == expired_status) break;  // too old: relist at once

@@ -4,7 +4,8 @@
 // list's resourceVersion with bookmarks and a randomised timeoutSeconds (5 to 10 min, like
 // client-go), re-watch from the last version seen when the server ends the stream, relist at once
 // on 410 (version too old) and with backoff (800 ms doubling to 30 s) after other failures. A
-// stalled connection cannot hang it (the watch's read deadline).
+// stalled connection cannot hang it (the watch's read deadline), nor can a list or watch request
+// that is never answered (abandoned after a minute).
 //
 // Between re-watches the follower makes no request: a followed object costs one open watch.
 //
