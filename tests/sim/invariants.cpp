@@ -279,7 +279,10 @@ void Invariants::step() {
     check_renewal_timing();
     if (violation_) return;
     check_wasted_calls();
-    if (!converged_checked_ && world_.time.now() >= world_.faults_over + convergence_bound) finish();
+    // Wrong answers istiod still owes are a fault that is not over yet.
+    if (world_.istiod.faults.bad_answers > 0) last_effect_ = world_.time.now();
+    if (!converged_checked_ && world_.time.now() >= std::max(world_.faults_over, last_effect_) + convergence_bound)
+        finish();
 }
 
 void Invariants::finish() {

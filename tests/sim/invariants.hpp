@@ -51,6 +51,7 @@ public:
     std::optional<Violation> const& violation() const { return violation_; }
     std::uint64_t tolerated_overlaps() const { return tolerated_overlaps_; }
     std::uint64_t certificates() const { return certificates_; }
+    bool converged() const { return converged_checked_; }
 
     // How long after the last fault the system must have converged.
     static constexpr std::chrono::minutes convergence_bound{4};
@@ -90,6 +91,7 @@ private:
     std::string lease_holder_;
     std::string lease_acquired_;
     bool converged_checked_ = false;
+    util::SteadyTime last_effect_{};
 };
 
 }  // namespace gic::sim

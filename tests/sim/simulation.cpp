@@ -100,7 +100,9 @@ public:
             invariants_.step();
             if (invariants_.violation()) break;
             auto const now = world_.time.now();
-            if (now >= world_.run_end) break;
+            // A run ends once convergence has been checked (faults whose effect outlasts them,
+            // such as wrong answers istiod still owes, extend it by up to an hour).
+            if (now >= world_.run_end && (invariants_.converged() || now >= world_.run_end + 1h)) break;
             if (result.steps > config_.max_steps) {
                 world_.trace.add("INVARIANT progress FAILED");
                 result.violation = Violation{"progress", "more than " + std::to_string(config_.max_steps) + " steps"};
@@ -110,7 +112,7 @@ public:
                 actions_[next_action++].apply();
                 continue;
             }
-            auto target = world_.run_end;
+            auto target = now >= world_.run_end ? world_.run_end + 1h : world_.run_end;
             if (auto deadline = world_.time.next_deadline()) target = std::min(target, std::max(*deadline, now));
             if (next_action < actions_.size()) target = std::min(target, actions_[next_action].at);
             // A suspended replica's wake-up is a moment too (it runs again then).
