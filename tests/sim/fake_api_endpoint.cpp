@@ -172,6 +172,7 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
     auto const half = faults_.latency / 2;
     auto const timed_out = started + request_timeout;
     ApiResult<json::object> answer = transport_error(verb, ref, "unreachable");
+    bool served = false;
     switch (faults_.link) {
     case Link::dead:
         answer = transport_error(verb, ref, "connection refused");
@@ -213,6 +214,7 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
                                       "version and try again",
                                   ref, verb);
         } else {
+            served = true;
             answer = serve();
         }
         if (link == Link::black_hole) {
@@ -229,6 +231,7 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
         break;
     }
     }
+    if (!served || (!answer && answer.error().code == 0)) last_injected_fault_ = clock_.steady_now();
     trace_.add(actor_ + " " + verb + " " + describe_ref(ref) + " -> " + describe_answer(answer));
     co_return answer;
 }
@@ -265,6 +268,7 @@ awaitable<ApiResult<std::unique_ptr<kube::WatchStream>>> FakeApiEndpoint::watch(
     Serve serve = [&]() -> ApiResult<json::object> {
         if (faults_.forced_gone > 0) {
             --faults_.forced_gone;
+            last_injected_fault_ = clock_.steady_now();
             // Alternately as the answer and as the stream's first event, as servers do both.
             if (gone_answers_++ % 2 == 0)
                 return status_error(410, "Expired", "too old resource version: " + options.resource_version, collection,

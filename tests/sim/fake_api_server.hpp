@@ -160,6 +160,10 @@ public:
     Trace& trace() const { return trace_; }
     boost::asio::any_io_executor executor() const { return executor_; }
 
+    // When this endpoint last answered with an injected fault instead of the server's answer
+    // (a forced 409 or 410, 5xx/429, 403, a transport error).
+    util::SteadyTime last_injected_fault() const { return last_injected_fault_; }
+
     // What kube::Client applies to every request: a hung call ends with a transport error then.
     std::chrono::milliseconds request_timeout{10'000};
 
@@ -177,6 +181,7 @@ private:
     Trace& trace_;
     EndpointFaults faults_;
     std::uint64_t gone_answers_ = 0;
+    util::SteadyTime last_injected_fault_{};
     std::map<std::string, std::uint64_t> requests_;
     std::vector<FakeWatchStream*> streams_;
 };
