@@ -53,8 +53,9 @@ std::string describe(Fault const& fault) {
     case FaultKind::ca_bad_answers:
         return text + " x" + std::to_string(fault.amount);
     case FaultKind::token_rotation:
-    case FaultKind::root_rotation:
         return text;
+    case FaultKind::root_rotation:
+        return text + " over " + seconds_text(fault.duration);
     case FaultKind::forced_conflicts:
     case FaultKind::forced_gone:
         return text + " r" + std::to_string(fault.replica) + " x" + std::to_string(fault.amount);
@@ -106,8 +107,8 @@ std::vector<Fault> make_schedule(std::uint64_t seed, ScheduleConfig const& confi
         case FaultKind::ca_hang: fault.duration = milliseconds(between(1'000, config.max_ca_outage.count())); break;
         case FaultKind::ca_partition: fault.duration = milliseconds(between(1'000, 300'000)); break;
         case FaultKind::ca_bad_answers: fault.amount = between(1, 4); break;
-        case FaultKind::token_rotation:
-        case FaultKind::root_rotation: break;
+        case FaultKind::token_rotation: break;
+        case FaultKind::root_rotation: fault.duration = milliseconds(between(60'000, 900'000)); break;
         case FaultKind::wall_jump: {
             auto const by = between(1'000, config.max_wall_jump.count());
             fault.amount = between(0, 1) == 0 ? -by : by;

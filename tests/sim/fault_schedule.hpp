@@ -28,7 +28,7 @@ enum class FaultKind {
     ca_partition,     // the replica cannot reach istiod for `duration`
     ca_bad_answers,   // istiod's next `amount` answers are wrong (identity, key, expired, untrusted)
     token_rotation,   // kubelet rotates the service-account token
-    root_rotation,    // one step of a root rotation (add, switch, drop)
+    root_rotation,    // a root rotation over `duration`: add a root, sign with it half-way, drop the old
     wall_jump,        // the replica's wall clock jumps by `amount` ms (either way)
     suspend,          // the replica is not scheduled for `duration` (its clocks keep going)
 };

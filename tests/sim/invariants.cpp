@@ -249,6 +249,28 @@ void Invariants::check_renewal_timing() {
                                  " (allowance " + std::to_string(allowance.count() / 1000) + " s)");
 }
 
+void Invariants::check_trusted() {
+    if (!current_ || chains_to_published(*current_)) {
+        untrusted_since_.reset();
+        return;
+    }
+    auto const now = world_.time.now();
+    if (!untrusted_since_) untrusted_since_ = now;
+    // The agent hears of the new bundle at once and reissues: a CA round trip, plus whatever
+    // the schedule forces meanwhile.
+    std::chrono::milliseconds allowance = 2min;
+    for (auto const& fault : world_.schedule) {
+        if (fault.kind == FaultKind::root_rotation || fault.kind == FaultKind::token_rotation) continue;
+        auto const start = world_.at(fault.at);
+        if (start <= now && start + fault.duration >= *untrusted_since_ - 2min)
+            allowance += std::chrono::duration_cast<std::chrono::milliseconds>(fault.duration) + 90s;
+    }
+    for (auto const& leaf : world_.istiod.signed_leaves())
+        if (!leaf.good && leaf.issued_at >= *untrusted_since_ - 2min) allowance += 90s;
+    if (now - *untrusted_since_ > allowance)
+        fail("secret-trusted", "the Secret's leaf has not chained to a published root since " + seconds(*untrusted_since_));
+}
+
 void Invariants::check_wasted_calls() {
     auto const now = world_.time.now();
     auto const& leaves = world_.istiod.signed_leaves();
@@ -283,6 +305,8 @@ void Invariants::step() {
     check_followers();
     if (violation_) return;
     check_renewal_timing();
+    if (violation_) return;
+    check_trusted();
     if (violation_) return;
     check_wasted_calls();
     // Wrong answers istiod still owes are a fault that is not over yet.

@@ -18,6 +18,8 @@
 //                     hang) during its renewal window; it then keeps the last valid one.
 //  secret-monotonic   a leaf is never replaced by one issued earlier; every update of the Secret
 //                     carries the resourceVersion it read (optimistic concurrency).
+//  secret-trusted     after the old root leaves the published bundle, the Secret chains to a
+//                     published root again within a CA round trip (plus the delays faults force).
 //  renewal-early      a valid leaf that still chains to the published roots is not renewed before
 //                     49 % of its life (from receipt), give or take the issuing replica's clock offset.
 //  renewal-late       nor later than 51 % plus the delays the fault schedule forces.
@@ -71,6 +73,7 @@ private:
     void check_followers();
     void check_renewal_timing();
     void check_wasted_calls();
+    void check_trusted();
     bool chains_to_published(Leaf const& leaf) const;
     util::SteadyTime due(Leaf const& leaf, double ratio) const;
     std::chrono::milliseconds clock_offset(std::string const& replica) const;
@@ -91,6 +94,7 @@ private:
     std::string lease_holder_;
     std::string lease_acquired_;
     bool converged_checked_ = false;
+    std::optional<util::SteadyTime> untrusted_since_;
     util::SteadyTime last_effect_{};
 };
 

@@ -276,10 +276,14 @@ private:
             });
             break;
         case FaultKind::root_rotation:
+            // A whole rotation: the new root joins the bundle, signs from half-way, and the old
+            // one leaves at the end.
             at(begin, [this, say] {
                 say();
                 world_.istiod.rotate_root();
             });
+            at(begin + fault.duration / 2, [this] { world_.istiod.rotate_root(); });
+            at(end, [this] { world_.istiod.rotate_root(); });
             break;
         case FaultKind::wall_jump:
             at(begin, [say, &replica, by = milliseconds(fault.amount)] {
