@@ -237,26 +237,27 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
 }
 
 awaitable<ApiResult<json::object>> FakeApiEndpoint::get(kube::ResourceRef const& ref) {
-    Serve serve = [this, ref] { return server_.get(ref); };
+    // The caller's arguments outlive the call (it is awaited here): no copies.
+    Serve serve = [this, &ref] { return server_.get(ref); };
     auto pending = call("get", ref, std::move(serve));
     co_return co_await std::move(pending);
 }
 
 awaitable<ApiResult<json::object>> FakeApiEndpoint::create(kube::ResourceRef const& ref, json::object const& body) {
-    Serve serve = [this, ref, body] { return server_.create(ref, body, actor_); };
+    Serve serve = [this, &ref, &body] { return server_.create(ref, body, actor_); };
     auto pending = call("create", ref, std::move(serve));
     co_return co_await std::move(pending);
 }
 
 awaitable<ApiResult<json::object>> FakeApiEndpoint::update(kube::ResourceRef const& ref, json::object const& body) {
-    Serve serve = [this, ref, body] { return server_.update(ref, body, actor_); };
+    Serve serve = [this, &ref, &body] { return server_.update(ref, body, actor_); };
     auto pending = call("update", ref, std::move(serve));
     co_return co_await std::move(pending);
 }
 
 awaitable<ApiResult<json::object>> FakeApiEndpoint::list(kube::ResourceRef const& collection,
                                                          kube::ListOptions const& options) {
-    Serve serve = [this, collection, options] { return server_.list(collection, options); };
+    Serve serve = [this, &collection, &options] { return server_.list(collection, options); };
     auto pending = call("list", collection, std::move(serve));
     co_return co_await std::move(pending);
 }
