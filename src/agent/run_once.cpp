@@ -63,7 +63,7 @@ boost::asio::awaitable<int> run_once(Options options) {
     // Arguments are named: g++ 12 mishandles braced temporaries inside a co_await expression.
     util::Worker keygen_worker;  // the key is generated off the loop; joined when --once returns
     IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs, nullptr,
-                             &keygen_worker};
+                             generate_on(keygen_worker)};
     auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
     auto issued = co_await issue_with_warm_connection(api, inputs.target,
                                                       issue_certificate(ca, util::system_clock(), params, token_reader, once_attempts, once_backoff));
