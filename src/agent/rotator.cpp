@@ -1,7 +1,6 @@
 #include "agent/rotator.hpp"
 
 #include "observe/log.hpp"
-#include "util/idle_memory.hpp"
 #include "util/time_format.hpp"
 
 #include <boost/asio/error.hpp>
@@ -159,7 +158,7 @@ boost::asio::awaitable<void> Rotator::wait_for_renewal(WallTime due) {
                               {{"identity", config_.identity.spiffe_id()}, {"roots", roots_.origin()}});
             co_return;
         }
-        if (wait.quiet) util::release_idle_memory();
+        if (wait.quiet && config_.release_idle_memory) config_.release_idle_memory();
         settle = plan_.policy().max_sleep;
     }
 }

@@ -29,6 +29,7 @@
 #include "observe/metrics.hpp"
 #include "util/backoff.hpp"
 #include "util/clock.hpp"
+#include "util/idle_memory.hpp"
 #include "util/worker.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -64,6 +65,9 @@ struct RotatorConfig {
     std::optional<observe::TargetMetrics> metrics;  // this target's metrics; none recorded when empty
     // Makes each new key; empty: on the Rotator's own worker thread, off the loop.
     KeyGenerator generate_key;
+    // Gives memory back to the system at the start of a quiet spell (a process-wide act: tests and
+    // a simulation of many replicas in one process replace it).
+    std::function<void()> release_idle_memory = [] { util::release_idle_memory(); };
     // Called (must not block) when a new certificate was written, and on the first failure of a
     // run of failed issuances or writes (not on every retry, so an outage is one Event).
     std::function<void(RotationEvent const&)> on_event;

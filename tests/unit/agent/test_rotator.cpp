@@ -1,0 +1,366 @@
+// The real Rotator in virtual time: an in-test CA signs with the emulators' test CA at the
+// virtual wall time, an in-memory store keeps what is written, and days pass in milliseconds.
+
+#include "agent/rotator.hpp"
+
+#include "common/virtual_clock.hpp"
+#include "test_ca.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace gic;
+using namespace gic::agent;
+using namespace std::chrono;
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace asio = boost::asio;
+
+WorkloadIdentity const identity{"cluster.local", "workloads", "payments"};
+
+emu::CertificateAuthority make_root(std::string const& name) {
+    return emu::CertificateAuthority::create_root("cluster.local", name, pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
+}
+
+RootBundle bundle_of(std::vector<emu::CertificateAuthority const*> const& cas) {
+    RootBundle bundle;
+    for (auto const* ca : cas) {
+        bundle.pem += ca->cert().to_pem();
+        bundle.certs.push_back(ca->cert());
+    }
+    return bundle;
+}
+
+// istiod as the Rotator sees it: signs every CSR at the virtual wall time with `signer`, or fails
+// with `failure` for the next `failures` calls.
+class TestCa final : public istio::CertificateAuthority {
+public:
+    TestCa(util::Clock& clock, emu::CertificateAuthority const* signer) : clock_(clock), signer_(signer) {}
+
+    asio::awaitable<boost::system::result<std::vector<std::string>, istio::CaError>> create_certificate(
+        istio::CertificateRequest const& request) override {
+        ++calls;
+        if (failures > 0) {
+            --failures;
+            co_return istio::CaError{grpc::StatusCode::UNAVAILABLE, "connection refused", address_, "istiod"};
+        }
+        auto const now = clock_.wall_now();
+        auto leaf = signer_->sign_workload(request.csr_pem, identity.spiffe_id(), request.validity, now);
+        BOOST_REQUIRE(leaf.has_value());
+        if (on_signed) on_signed();
+        co_return std::vector<std::string>{leaf->to_pem(), signer_->cert().to_pem()};
+    }
+    void rebuild_channel(std::string) override { ++rebuilds; }
+    std::string const& address() const override { return address_; }
+
+    void sign_with(emu::CertificateAuthority const* signer) { signer_ = signer; }
+
+    int calls = 0;
+    int rebuilds = 0;
+    int failures = 0;
+    std::function<void()> on_signed;  // runs after signing, before answering
+
+private:
+    util::Clock& clock_;
+    emu::CertificateAuthority const* signer_;
+    std::string address_ = "istiod.istio-system.svc:15012";
+};
+
+// What the store saw, in order.
+struct Write {
+    WallTime at;
+    WriteOutcome outcome;
+    TlsMaterial material;
+};
+
+// A store in memory with the rule every real store keeps: a newer valid certificate is never
+// replaced.
+class MemoryStore final : public CertificateStore {
+public:
+    explicit MemoryStore(util::Clock& clock) : clock_(clock) {}
+
+    asio::awaitable<Result<std::optional<TlsMaterial>>> read() override { co_return stored; }
+
+    asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override {
+        auto const now = clock_.wall_now();
+        bool const existed = stored.has_value();
+        if (existed) {
+            if (auto parsed = parse_tls_material(*stored);
+                parsed && stored_is_newer(*parsed, issued, context.spiffe_id, context.trusted_roots, now)) {
+                writes.push_back({now, WriteOutcome::kept_newer, *stored});
+                co_return WriteOutcome::kept_newer;
+            }
+        }
+        stored = issued.material();
+        auto const outcome = existed ? WriteOutcome::updated : WriteOutcome::created;
+        writes.push_back({now, outcome, *stored});
+        co_return outcome;
+    }
+
+    std::string describe() const override { return "memory"; }
+
+    // Another writer's certificate, signed `at` (for a new key).
+    void put_signed_by(emu::CertificateAuthority const& ca, WallTime at, seconds ttl = 24h) {
+        auto key = pki::PrivateKey::generate(pki::KeyAlgorithm::ecdsa_p256);
+        auto csr = pki::make_csr_pem(key, identity.spiffe_id()).value();
+        auto leaf = ca.sign_workload(csr, identity.spiffe_id(), ttl, at).value();
+        auto chain = pki::split_ca_response({leaf.to_pem(), ca.cert().to_pem()}).value();
+        stored = KeyedChain{std::move(chain), std::move(key)}.material();
+    }
+
+    std::optional<TlsMaterial> stored;
+    std::vector<Write> writes;
+
+private:
+    util::Clock& clock_;
+};
+
+asio::awaitable<pki::PrivateKey> generate_here(pki::KeyAlgorithm algorithm) { co_return pki::PrivateKey::generate(algorithm); }
+
+KeyedChain parsed(TlsMaterial const& material) { return parse_tls_material(material).value(); }
+
+// One Rotator with its CA, store and roots, on one io_context in virtual time.
+struct World {
+    // A whole second, so that certificate times (whole seconds) match the clock exactly.
+    testing::VirtualTime time{system_clock::time_point(floor<seconds>(system_clock::now()))};
+    testing::VirtualClock clock{time};
+    asio::io_context io;
+    emu::CertificateAuthority root_a = make_root("root A");
+    emu::CertificateAuthority root_b = make_root("root B");
+    TestCa ca{clock, &root_a};
+    MemoryStore store{clock};
+    RootBundleSource roots{"memory", bundle_of({&root_a}), false};
+    std::vector<RotationEvent> events;
+    std::unique_ptr<Rotator> rotator;
+    asio::cancellation_signal stop;
+    bool ended = false;
+    int quiet_spells = 0;
+
+    RotatorConfig config() {
+        RotatorConfig config;
+        config.identity = identity;
+        config.algorithm = pki::KeyAlgorithm::ecdsa_p256;
+        config.ttl = 24h;
+        config.renewal = RenewalPolicy{0.5, 0.01};
+        config.writer = "replica-1";
+        config.seed = 2026;
+        config.generate_key = generate_here;
+        config.on_event = [this](RotationEvent const& event) { events.push_back(event); };
+        config.release_idle_memory = [this] { ++quiet_spells; };
+        return config;
+    }
+
+    void start(RotatorConfig const& settings) {
+        rotator = std::make_unique<Rotator>(io.get_executor(), settings, ca, roots, store, [] { return Result<std::string>(std::string("token")); },
+                                            clock);
+        asio::co_spawn(io, rotator->run(), asio::bind_cancellation_slot(stop.slot(), [this](std::exception_ptr) { ended = true; }));
+    }
+    void start() { start(config()); }
+
+    WallTime wall() const { return clock.wall_now(); }
+    void run_for(steady_clock::duration d) { testing::run_until(time, {&io}, time.now() + d); }
+
+    ~World() {
+        // Cancel and drain before the Rotator (and its timer) goes.
+        stop.emit(asio::cancellation_type::all);
+        run_for(0s);
+    }
+};
+
+std::size_t count(std::vector<RotationEvent> const& events, RotationEvent::Kind kind) {
+    std::size_t n = 0;
+    for (auto const& e : events) n += e.kind == kind;
+    return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(rotator_in_virtual_time)
+
+BOOST_AUTO_TEST_CASE(renews_at_half_life_with_a_new_key_each_time) {
+    World w;
+    auto const start = w.wall();
+    w.start();
+    w.run_for(24h * 4);
+    // Issued at once, then every 12 h +- 1 % of the 24 h life: 8 certificates in 4 days.
+    BOOST_TEST_REQUIRE(w.store.writes.size() >= 8u);
+    BOOST_TEST((w.store.writes.front().at == start));
+    std::set<std::string> keys;
+    std::set<std::string> serials;
+    for (std::size_t i = 0; i < w.store.writes.size(); ++i) {
+        auto const& write = w.store.writes[i];
+        BOOST_TEST((write.outcome != WriteOutcome::kept_newer));
+        keys.insert(write.material.key_pem);
+        serials.insert(parsed(write.material).chain.leaf().serial_hex());
+        if (i == 0) continue;
+        // The previous certificate was received at its write (no latency here): renewal is due at
+        // NotAfter - r * (NotAfter - received), r = 0.5 +- 0.01, and the timer fires at that
+        // instant or the millisecond after (sleeps round up, never down).
+        auto const received = w.store.writes[i - 1].at;
+        auto const life = parsed(w.store.writes[i - 1].material).chain.leaf().not_after() - received;
+        BOOST_TEST((life > 24h - 1s && life <= 24h));  // NotAfter is in whole seconds
+        BOOST_TEST((write.at >= received + life * 49 / 100));
+        BOOST_TEST((write.at <= received + life * 51 / 100 + 1ms));
+    }
+    BOOST_TEST(keys.size() == w.store.writes.size());
+    BOOST_TEST(serials.size() == w.store.writes.size());
+    BOOST_TEST(w.ca.calls == int(w.store.writes.size()));
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issued) == w.store.writes.size());
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issue_failed) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_seed_renews_at_the_same_instants) {
+    auto instants = [] {
+        World w;
+        w.start();
+        w.run_for(24h * 3);
+        std::vector<steady_clock::duration> at;
+        for (auto const& write : w.store.writes) at.push_back(write.at - w.time.wall_at_start());
+        return at;
+    };
+    auto const first = instants();
+    auto const second = instants();
+    BOOST_TEST_REQUIRE(first.size() == second.size());
+    for (std::size_t i = 0; i < first.size(); ++i) BOOST_TEST((first[i] == second[i]));
+}
+
+BOOST_AUTO_TEST_CASE(reuses_a_valid_stored_certificate_until_it_is_due) {
+    World w;
+    auto const start = w.wall();
+    w.store.put_signed_by(w.root_a, start);  // NotBefore = start - 2 min
+    auto const stored_serial = parsed(*w.store.stored).chain.leaf().serial_hex();
+    w.start();
+    w.run_for(11h);
+    BOOST_TEST(w.ca.calls == 0);
+    BOOST_TEST(w.store.writes.empty());
+    // Memory goes back 10 s into the quiet spell, then on every max_sleep wake (5 min).
+    BOOST_TEST(w.quiet_spells == 1 + (11h - 10s) / 5min);
+    w.run_for(2h);
+    // Due at half-way from NotBefore + 2 min (= start) to NotAfter, +- 1 % of 24 h.
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    BOOST_TEST((w.store.writes[0].at >= start + 12h - 864s));
+    BOOST_TEST((w.store.writes[0].at <= start + 12h + 864s + 1ms));
+    BOOST_TEST(parsed(w.store.writes[0].material).chain.leaf().serial_hex() != stored_serial);
+}
+
+BOOST_AUTO_TEST_CASE(backs_off_while_the_ca_is_unavailable_and_recovers) {
+    World w;
+    auto const start = w.wall();
+    w.ca.failures = 5;
+    w.start();
+    w.run_for(1min);
+    // 500 ms doubling, each +- 20 %: the sixth call comes 15.5 s +- 20 % after the first.
+    BOOST_TEST(w.ca.calls == 6);
+    BOOST_TEST(w.ca.rebuilds == 5);  // a new connection after every CA error
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    BOOST_TEST((w.store.writes[0].at >= start + 12400ms));
+    BOOST_TEST((w.store.writes[0].at <= start + 18600ms));
+    // One Event for the outage, one for the certificate.
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issue_failed) == 1u);
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issued) == 1u);
+    // Back to the normal schedule: the next renewal half a life after the write, not a retry.
+    w.run_for(11h);
+    BOOST_TEST(w.ca.calls == 6);
+    w.run_for(2h);
+    BOOST_TEST(w.ca.calls == 7);
+    // A later outage starts from the first step again and is told again.
+    w.ca.failures = 1;
+    w.run_for(13h);
+    BOOST_TEST(w.ca.calls == 9);
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issue_failed) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(never_replaces_a_newer_stored_certificate) {
+    World w;
+    auto const start = w.wall();
+    // While our first certificate is on its way back, another writer stores one issued later.
+    w.ca.on_signed = [&] {
+        w.ca.on_signed = nullptr;
+        w.store.put_signed_by(w.root_a, w.wall() + 10s);
+    };
+    w.start();
+    w.run_for(1s);
+    BOOST_TEST(w.ca.calls == 1);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    BOOST_TEST((w.store.writes[0].outcome == WriteOutcome::kept_newer));
+    BOOST_TEST((w.store.writes[0].material.chain_pem == w.store.stored->chain_pem));
+    BOOST_TEST((parsed(*w.store.stored).chain.leaf().not_before() == start + 10s - 2min));
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issued) == 0u);  // nothing of ours was written
+    // From then on, the stored certificate only ever moves forward.
+    w.run_for(24h * 2);
+    WallTime last{};
+    for (auto const& write : w.store.writes) {
+        auto const not_before = parsed(write.material).chain.leaf().not_before();
+        BOOST_TEST((not_before >= last));
+        last = not_before;
+    }
+    BOOST_TEST(w.store.writes.size() >= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(rewrites_ca_crt_when_the_roots_change) {
+    World w;
+    w.start();
+    w.run_for(1h);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    auto const serial = parsed(w.store.writes[0].material).chain.leaf().serial_hex();
+    // Root B joins the bundle (a rotation in progress): the leaf still verifies.
+    BOOST_TEST(w.roots.replace(bundle_of({&w.root_a, &w.root_b})).value());
+    auto const changed_at = w.wall();
+    w.rotator->roots_changed();
+    w.run_for(1s);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 2u);
+    auto const& rewrite = w.store.writes[1];
+    BOOST_TEST((rewrite.at == changed_at));
+    BOOST_TEST(parsed(rewrite.material).chain.leaf().serial_hex() == serial);  // same certificate
+    BOOST_TEST(rewrite.material.roots_pem == w.roots.current().pem);
+    BOOST_TEST(w.ca.calls == 1);
+    // And it is still renewed on its own schedule.
+    w.run_for(10h);
+    BOOST_TEST(w.store.writes.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(reissues_at_once_when_the_stored_chain_no_longer_verifies) {
+    World w;
+    w.start();
+    w.run_for(1h);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    // The mesh moved to root B alone: what is stored chains to A only.
+    w.ca.sign_with(&w.root_b);
+    BOOST_TEST(w.roots.replace(bundle_of({&w.root_b})).value());
+    auto const changed_at = w.wall();
+    w.rotator->roots_changed();
+    w.run_for(1s);
+    BOOST_TEST(w.ca.calls == 2);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 2u);
+    BOOST_TEST((w.store.writes[1].at == changed_at));
+    auto const reissued = parsed(w.store.writes[1].material);
+    BOOST_TEST(check_stored(reissued, identity.spiffe_id(), w.roots.current().certs, w.wall()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_rotator_writes_nothing_more) {
+    World w;
+    w.ca.failures = 1;
+    w.start();
+    w.run_for(100ms);  // the first call failed; the retry waits about 500 ms
+    BOOST_TEST(w.ca.calls == 1);
+    w.stop.emit(asio::cancellation_type::all);
+    w.run_for(24h);
+    BOOST_TEST(w.ended);
+    BOOST_TEST(w.ca.calls == 1);
+    BOOST_TEST(w.store.writes.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
