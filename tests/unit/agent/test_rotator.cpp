@@ -4,6 +4,7 @@
 #include "agent/rotator.hpp"
 
 #include "common/virtual_clock.hpp"
+#include "memory_store.hpp"
 #include "test_ca.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -22,6 +23,8 @@
 
 using namespace gic;
 using namespace gic::agent;
+using gic::agent::test::MemoryStore;
+using gic::agent::test::Write;
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
@@ -79,55 +82,6 @@ private:
     std::string address_ = "istiod.istio-system.svc:15012";
 };
 
-// What the store saw, in order.
-struct Write {
-    WallTime at;
-    WriteOutcome outcome;
-    TlsMaterial material;
-};
-
-// A store in memory with the rule every real store keeps: a newer valid certificate is never
-// replaced.
-class MemoryStore final : public CertificateStore {
-public:
-    explicit MemoryStore(util::Clock& clock) : clock_(clock) {}
-
-    asio::awaitable<Result<std::optional<TlsMaterial>>> read() override { co_return stored; }
-
-    asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override {
-        auto const now = clock_.wall_now();
-        bool const existed = stored.has_value();
-        if (existed) {
-            if (auto parsed = parse_tls_material(*stored);
-                parsed && stored_is_newer(*parsed, issued, context.spiffe_id, context.trusted_roots, now)) {
-                writes.push_back({now, WriteOutcome::kept_newer, *stored});
-                co_return WriteOutcome::kept_newer;
-            }
-        }
-        stored = issued.material();
-        auto const outcome = existed ? WriteOutcome::updated : WriteOutcome::created;
-        writes.push_back({now, outcome, *stored});
-        co_return outcome;
-    }
-
-    std::string describe() const override { return "memory"; }
-
-    // Another writer's certificate, signed `at` (for a new key).
-    void put_signed_by(emu::CertificateAuthority const& ca, WallTime at, seconds ttl = 24h) {
-        auto key = pki::PrivateKey::generate(pki::KeyAlgorithm::ecdsa_p256);
-        auto csr = pki::make_csr_pem(key, identity.spiffe_id()).value();
-        auto leaf = ca.sign_workload(csr, identity.spiffe_id(), ttl, at).value();
-        auto chain = pki::split_ca_response({leaf.to_pem(), ca.cert().to_pem()}).value();
-        stored = KeyedChain{std::move(chain), std::move(key)}.material();
-    }
-
-    std::optional<TlsMaterial> stored;
-    std::vector<Write> writes;
-
-private:
-    util::Clock& clock_;
-};
-
 asio::awaitable<pki::PrivateKey> generate_here(pki::KeyAlgorithm algorithm) { co_return pki::PrivateKey::generate(algorithm); }
 
 KeyedChain parsed(TlsMaterial const& material) { return parse_tls_material(material).value(); }
@@ -141,7 +95,7 @@ struct World {
     emu::CertificateAuthority root_a = make_root("root A");
     emu::CertificateAuthority root_b = make_root("root B");
     TestCa ca{clock, &root_a};
-    MemoryStore store{clock};
+    MemoryStore store{clock, identity.spiffe_id()};
     RootBundleSource roots{"memory", bundle_of({&root_a}), false};
     std::vector<RotationEvent> events;
     std::unique_ptr<Rotator> rotator;
