@@ -46,7 +46,7 @@ public:
         minted_at.push_back(clock_.wall_now());
         if (failures > 0) {
             --failures;
-            co_return kube::ApiError{503, "ServiceUnavailable", "try later", "create", "serviceaccounts/token"};
+            co_return api_error(503, "ServiceUnavailable", "create");
         }
         auto const expires = util::format_rfc3339(clock_.wall_now() + life);
         co_return boost::json::object{
@@ -70,7 +70,15 @@ public:
     std::vector<WallTime> minted_at;
 
 private:
-    static kube::ApiError unused() { return kube::ApiError{405, "MethodNotAllowed", "not served here"}; }
+    static kube::ApiError api_error(int code, char const* reason, char const* verb) {
+        kube::ApiError e;
+        e.code = code;
+        e.reason = e.message = reason;
+        e.verb = verb;
+        e.resource = "serviceaccounts/token";
+        return e;
+    }
+    static kube::ApiError unused() { return api_error(405, "MethodNotAllowed", "other"); }
     util::Clock& clock_;
 };
 
