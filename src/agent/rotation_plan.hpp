@@ -21,7 +21,6 @@
 
 #include "agent/issuer.hpp"
 #include "agent/renewal_schedule.hpp"
-#include "agent/secret_writer.hpp"
 #include "util/backoff.hpp"
 
 #include <chrono>

@@ -7,7 +7,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
-#include <algorithm>
 
 namespace gic::agent {
 namespace {
