@@ -5,6 +5,7 @@
 
 #include "common/virtual_clock.hpp"
 #include "memory_store.hpp"
+#include "test_authority.hpp"
 #include "test_ca.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -24,6 +25,7 @@
 using namespace gic;
 using namespace gic::agent;
 using gic::agent::test::MemoryStore;
+using gic::agent::test::TestCa;
 using gic::agent::test::Write;
 using namespace std::chrono;
 using namespace std::chrono_literals;
@@ -47,43 +49,6 @@ RootBundle bundle_of(std::vector<emu::CertificateAuthority const*> const& cas) {
     return bundle;
 }
 
-// istiod as the Rotator sees it: signs every CSR at the virtual wall time with `signer`, or fails
-// with `failure` for the next `failures` calls.
-class TestCa final : public istio::CertificateAuthority {
-public:
-    TestCa(util::Clock& clock, emu::CertificateAuthority const* signer) : clock_(clock), signer_(signer) {}
-
-    asio::awaitable<boost::system::result<std::vector<std::string>, istio::CaError>> create_certificate(
-        istio::CertificateRequest const& request) override {
-        ++calls;
-        if (failures > 0) {
-            --failures;
-            co_return istio::CaError{grpc::StatusCode::UNAVAILABLE, "connection refused", address_, "istiod"};
-        }
-        auto const now = clock_.wall_now();
-        auto leaf = signer_->sign_workload(request.csr_pem, identity.spiffe_id(), request.validity, now);
-        BOOST_REQUIRE(leaf.has_value());
-        if (on_signed) on_signed();
-        co_return std::vector<std::string>{leaf->to_pem(), signer_->cert().to_pem()};
-    }
-    void rebuild_channel(std::string) override { ++rebuilds; }
-    std::string const& address() const override { return address_; }
-
-    void sign_with(emu::CertificateAuthority const* signer) { signer_ = signer; }
-
-    int calls = 0;
-    int rebuilds = 0;
-    int failures = 0;
-    std::function<void()> on_signed;  // runs after signing, before answering
-
-private:
-    util::Clock& clock_;
-    emu::CertificateAuthority const* signer_;
-    std::string address_ = "istiod.istio-system.svc:15012";
-};
-
-asio::awaitable<pki::PrivateKey> generate_here(pki::KeyAlgorithm algorithm) { co_return pki::PrivateKey::generate(algorithm); }
-
 KeyedChain parsed(TlsMaterial const& material) { return parse_tls_material(material).value(); }
 
 // One Rotator with its CA, store and roots, on one io_context in virtual time.
@@ -94,7 +59,7 @@ struct World {
     asio::io_context io;
     emu::CertificateAuthority root_a = make_root("root A");
     emu::CertificateAuthority root_b = make_root("root B");
-    TestCa ca{clock, &root_a};
+    TestCa ca{clock, &root_a, identity.spiffe_id()};
     MemoryStore store{clock, identity.spiffe_id()};
     RootBundleSource roots{"memory", bundle_of({&root_a}), false};
     std::vector<RotationEvent> events;
@@ -111,7 +76,7 @@ struct World {
         config.renewal = RenewalPolicy{0.5, 0.01};
         config.writer = "replica-1";
         config.seed = 2026;
-        config.generate_key = generate_here;
+        config.generate_key = gic::agent::test::generate_here;
         config.on_event = [this](RotationEvent const& event) { events.push_back(event); };
         config.release_idle_memory = [this] { ++quiet_spells; };
         return config;
