@@ -35,8 +35,8 @@ struct Probe {
     RootBundleSource roots{"memory", RootBundle{root.cert().to_pem(), {root.cert()}}, false};
     test::MemoryStore store{clock, spiffe_id};
     observe::AgentMetrics metrics{"test"};
-    StoredCertificateCheck check{io.get_executor(), store, roots, spiffe_id, metrics.target("memory"),
-                                 [] { return false; }, clock, 10s};
+    StoredCertificateCheck check{io.get_executor(), clock, store, roots, spiffe_id, metrics.target("memory"),
+                                 [] { return false; }, 10s};
     asio::cancellation_signal stop;
 
     Probe() { asio::co_spawn(io, check.run(), asio::bind_cancellation_slot(stop.slot(), [](std::exception_ptr) {})); }
