@@ -33,6 +33,11 @@ public:
 
     boost::asio::awaitable<Result<WriteOutcome>> write(KeyedChain const& issued, SecretWriteContext const& context) override {
         auto const now = clock_.wall_now();
+        ++write_attempts;
+        if (failing_writes > 0) {
+            --failing_writes;
+            co_return make_error("memory store", "write refused");
+        }
         bool const existed = stored.has_value();
         if (existed) {
             if (auto parsed = parse_tls_material(*stored);
@@ -62,6 +67,8 @@ public:
     std::optional<TlsMaterial> stored;
     std::vector<Write> writes;  // in order
     int reads = 0;
+    int write_attempts = 0;
+    int failing_writes = 0;  // the next writes fail
 
 private:
     util::Clock& clock_;

@@ -269,6 +269,50 @@ BOOST_AUTO_TEST_CASE(reissues_at_once_when_the_stored_chain_no_longer_verifies) 
     BOOST_TEST(check_stored(reissued, identity.spiffe_id(), w.roots.current().certs, w.wall()).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_write_failing_past_half_life_is_given_up_for_a_fresh_certificate) {
+    World w;
+    auto settings = w.config();
+    settings.ttl = 1h;
+    auto const start = w.wall();
+    w.store.failing_writes = 1000;
+    w.start(settings);
+    // Comfortably valid until half-way from NotBefore (start - 2 min) to NotAfter (start + 1 h):
+    // start + 29 min. Retries with backoff (500 ms doubling to 60 s) stop before that.
+    w.run_for(28min);
+    BOOST_TEST(w.ca.calls == 1);
+    w.run_for(2min);
+    BOOST_TEST(w.ca.calls == 2);  // given up: a fresh certificate
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issue_failed) == 1u);  // told once
+    // The store recovers: the fresh certificate is written within one backoff step.
+    w.store.failing_writes = 0;
+    w.run_for(61s);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    BOOST_TEST((parsed(w.store.writes[0].material).chain.leaf().not_before() > start));
+    BOOST_TEST(count(w.events, RotationEvent::Kind::issued) == 1u);
+    BOOST_TEST(w.ca.calls == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_crt_rewrite_that_keeps_failing_backs_off_until_renewal) {
+    World w;
+    auto settings = w.config();
+    settings.renewal = RenewalPolicy{0.2, 0.0};  // renew at 80 % of the life: long after half of it
+    w.start(settings);
+    w.run_for(1h);
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 1u);
+    auto const attempts_before = w.store.write_attempts;
+    w.store.failing_writes = 1'000'000;
+    BOOST_TEST(w.roots.replace(bundle_of({&w.root_a, &w.root_b})).value());
+    w.rotator->roots_changed();
+    // Past half its life the certificate is no longer worth more retries, but it is still valid:
+    // the Rotator backs off (at most once a minute by then) instead of trying again at once, and
+    // issues nothing before the renewal time (start + 19.2 h).
+    w.run_for(18h);
+    auto const attempts = w.store.write_attempts - attempts_before;
+    BOOST_TEST(attempts > 17 * 60);
+    BOOST_TEST(attempts < 18 * 60 + 20);
+    BOOST_TEST(w.ca.calls == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_rotator_writes_nothing_more) {
     World w;
     w.ca.failures = 1;
