@@ -313,6 +313,25 @@ BOOST_AUTO_TEST_CASE(a_ca_crt_rewrite_that_keeps_failing_backs_off_until_renewal
     BOOST_TEST(w.ca.calls == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_root_change_during_write_retries_is_looked_at_after_the_write) {
+    World w;
+    auto const start = w.wall();
+    w.store.failing_writes = 1;
+    w.start();
+    w.run_for(100ms);  // the first write failed; the retry waits about 500 ms
+    BOOST_TEST(w.store.writes.empty());
+    BOOST_TEST(w.roots.replace(bundle_of({&w.root_a, &w.root_b})).value());
+    w.rotator->roots_changed();
+    w.run_for(1s);
+    // The change cut the wait short; once the certificate is stored the Rotator looks again and
+    // brings ca.crt up to date, at the same instant.
+    BOOST_TEST_REQUIRE(w.store.writes.size() == 2u);
+    BOOST_TEST((w.store.writes[0].at == start + 100ms));
+    BOOST_TEST((w.store.writes[1].at == start + 100ms));
+    BOOST_TEST(w.store.writes[1].material.roots_pem == w.roots.current().pem);
+    BOOST_TEST(w.ca.calls == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_rotator_writes_nothing_more) {
     World w;
     w.ca.failures = 1;
