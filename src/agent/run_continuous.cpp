@@ -150,8 +150,8 @@ awaitable<void> run_continuous(Options options, std::string version) {
                            {"identity", elector->config().identity}});
     }
 
-    StoredCertificateCheck readiness(executor, *store, roots, spiffe_id, target_metrics,
-                                     [&elector] { return !elector || elector->status().leading; }, util::system_clock());
+    StoredCertificateCheck readiness(executor, util::system_clock(), *store, roots, spiffe_id, target_metrics,
+                                     [&elector] { return !elector || elector->status().leading; });
     observe::ObservabilityOptions observability_options;
     observability_options.metrics_bind_address = options.metrics_bind_address;
     observability_options.health_probe_bind_address = options.health_probe_bind_address;
