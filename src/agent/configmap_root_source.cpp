@@ -19,7 +19,7 @@ Result<RootBundle> root_bundle_from_configmap(boost::json::object const& configm
 
 boost::asio::awaitable<Result<RootBundle>> ConfigMapRootSource::fetch() {
     kube::ResourceRef const ref{"v1", "configmaps", namespace_, root_configmap_name, ""};
-    auto answer = co_await client_.get(ref);
+    auto answer = co_await api_.get(ref);
     std::string const where = "reading the root certificate from " + describe() + " (no --root-cert-path file)";
     if (!answer) {
         auto const& e = answer.error();

@@ -9,7 +9,7 @@
 // RootBundleSource it keeps the previous bundle when the new one is unusable.
 
 #include "agent/input_files.hpp"
-#include "kube/client.hpp"
+#include "kube/api.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -27,8 +27,8 @@ Result<RootBundle> root_bundle_from_configmap(boost::json::object const& configm
 
 class ConfigMapRootSource {
 public:
-    ConfigMapRootSource(kube::Client& client, std::string namespace_)
-        : client_(client), namespace_(std::move(namespace_)) {}
+    ConfigMapRootSource(kube::Api& api, std::string namespace_)
+        : api_(api), namespace_(std::move(namespace_)) {}
 
     // Reads the ConfigMap. Errors name it and, on 403, the RBAC permission; on 404 that istiod has
     // not published it into this namespace.
@@ -41,7 +41,7 @@ public:
     std::string describe() const { return "ConfigMap " + namespace_ + "/" + root_configmap_name; }
 
 private:
-    kube::Client& client_;
+    kube::Api& api_;
     std::string namespace_;
     RootBundle current_;
 };

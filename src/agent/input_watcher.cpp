@@ -4,9 +4,7 @@
 #include "observe/log.hpp"
 #include "util/file_watcher.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -72,6 +70,7 @@ boost::asio::awaitable<void> watch_inputs(WatchedInputs inputs, std::chrono::sec
     auto executor = co_await boost::asio::this_coro::executor;
     auto const token_name = base_name(inputs.token_path);
     auto const root_name = base_name(inputs.roots.path());
+    auto& clock = *inputs.clock;
     InputState state(std::move(inputs));
     auto const files = state.files();
     if (files.empty()) co_return;
@@ -96,8 +95,7 @@ boost::asio::awaitable<void> watch_inputs(WatchedInputs inputs, std::chrono::sec
             observe::log_warning(component, "cannot watch the token and root files; re-reading periodically",
                                  {{"error", watcher.error().message}});
         }
-        boost::asio::steady_timer timer(executor, fallback_period);
-        co_await timer.async_wait(boost::asio::use_awaitable);
+        co_await util::sleep_for(clock, fallback_period);
         state.check_all();
     }
 }

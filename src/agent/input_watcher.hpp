@@ -8,6 +8,7 @@
 
 #include "agent/root_bundle_source.hpp"
 #include "observe/metrics.hpp"
+#include "util/clock.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -22,6 +23,7 @@ struct WatchedInputs {
     RootBundleSource& roots;             // followed when roots.path() is not empty
     std::function<void()> roots_changed;  // after roots.current() changed
     observe::AgentMetrics* metrics = nullptr;  // token reloads; may be null
+    util::Clock* clock = &util::system_clock();  // the waits of the periodic fallback; never null
 };
 
 // Runs until cancelled (returns at once when there is no file to follow). If inotify cannot be used

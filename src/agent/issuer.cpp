@@ -10,13 +10,18 @@
 
 namespace gic::agent {
 
+KeyGenerator generate_on(util::Worker& worker) {
+    // Not a coroutine: async_generate_key takes what it needs by value.
+    return [&worker](pki::KeyAlgorithm algorithm) { return pki::async_generate_key(worker, algorithm); };
+}
+
 boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::CertificateAuthority& ca, util::Clock& clock,
                                                                     IssueParams const& params,
                                                                     std::function<Result<std::string>()> const& token_reader,
                                                                     int attempts, util::BackoffPolicy backoff_policy) {
     auto const spiffe_id = params.identity.spiffe_id();
-    if (!params.keygen_worker) throw std::logic_error("issue_certificate: IssueParams::keygen_worker is not set");
-    auto key = co_await pki::async_generate_key(*params.keygen_worker, params.algorithm);
+    if (!params.generate_key) throw std::logic_error("issue_certificate: IssueParams::generate_key is not set");
+    auto key = co_await params.generate_key(params.algorithm);
     auto csr = pki::make_csr_pem(key, spiffe_id);
     if (!csr) co_return IssueError{wrap_error("building the CSR for " + spiffe_id, csr.error()), IssueFailure::local};
 

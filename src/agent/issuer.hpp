@@ -24,14 +24,21 @@ class AgentMetrics;
 
 namespace gic::agent {
 
+using KeyGenerator = std::function<boost::asio::awaitable<pki::PrivateKey>(pki::KeyAlgorithm)>;
+
+// Generates keys on `worker`, off the loop; the worker must outlive every key it is asked for.
+KeyGenerator generate_on(util::Worker& worker);
+
 struct IssueParams {
     WorkloadIdentity identity;
     pki::KeyAlgorithm algorithm = pki::KeyAlgorithm::rsa2048;
     std::chrono::seconds ttl{24 * 3600};
     std::vector<pki::Certificate> trusted_roots;
     observe::AgentMetrics* metrics = nullptr;  // CA call count and duration; none recorded when null
-    // Where the key is generated, off the loop; required. Outlives the call.
-    util::Worker* keygen_worker = nullptr;
+    // Makes the new key; required. The agent generates it on a worker thread (generate_on), so
+    // the loop keeps running; virtual-time tests generate it on the loop, where no thread can race
+    // their clock.
+    KeyGenerator generate_key;
 };
 
 struct IssueResult {
@@ -56,7 +63,7 @@ struct IssueError {
 template <class T>
 using IssueOutcome = boost::system::result<T, IssueError>;
 
-// Generates the key on params.keygen_worker (the loop keeps running meanwhile), then reads the
+// Generates the key with params.generate_key (the loop keeps running meanwhile), then reads the
 // token through `token_reader` before each attempt (kubelet rotates it), retries retriable
 // CA statuses up to `attempts` times with `backoff` (waiting on `clock`), and validates what comes
 // back. The receive time is `clock`'s wall time; CA call durations are measured on its steady time.

@@ -51,6 +51,17 @@ system_clock::time_point refresh_time(system_clock::time_point minted_at, system
     return minted_at + life / 10 * 8;  // divided first: a far expiry (up to year 2262) must not overflow
 }
 
+system_clock::duration wait_before_minting(std::optional<system_clock::time_point> expires_at,
+                                          system_clock::time_point minted_at, system_clock::time_point now) {
+    if (!expires_at) return system_clock::duration::zero();
+    return std::max(refresh_time(minted_at, *expires_at) - now, system_clock::duration::zero());
+}
+
+std::chrono::seconds mint_retry_delay(std::chrono::seconds previous) {
+    if (previous <= std::chrono::seconds::zero()) return std::chrono::seconds(1);
+    return std::min(previous * 2, std::chrono::seconds(60));
+}
+
 MintedTokenSource::MintedTokenSource(kube::Api& api, MintRequest request, util::Clock& clock)
     : api_(api), request_(std::move(request)), clock_(clock) {}
 
@@ -113,22 +124,19 @@ boost::asio::awaitable<Result<void>> MintedTokenSource::mint() {
 }
 
 boost::asio::awaitable<void> MintedTokenSource::keep_fresh() {
-    std::chrono::seconds retry_delay{1};
     for (;;) {
-        auto const due = current_ ? refresh_time(minted_at_, current_->expires_at) - clock_.wall_now() : system_clock::duration::zero();
-        co_await wait_for(clock_, due);
-        for (;;) {
+        co_await wait_for(clock_, wait_before_minting(expires_at(), minted_at_, clock_.wall_now()));
+        for (std::chrono::seconds retry_delay{0};;) {
             auto minted = co_await mint();
             if (minted) break;
+            retry_delay = mint_retry_delay(retry_delay);
             observe::log_warning("agent",
                                  "minting the Istio token failed; retrying, the current token serves until it expires",
                                  {{"error", minted.error().message},
                                   {"retry_in_s", std::to_string(retry_delay.count())},
                                   {"expires", current_ ? util::format_rfc3339(current_->expires_at) : std::string("-")}});
             co_await wait_for(clock_, retry_delay);
-            retry_delay = std::min(retry_delay * 2, std::chrono::seconds(60));
         }
-        retry_delay = std::chrono::seconds(1);
     }
 }
 

@@ -45,6 +45,14 @@ Result<MintedToken> parse_token_request_response(boost::json::object const& resp
 // When to mint again: 80 % of the way from `minted_at` to the expiry.
 std::chrono::system_clock::time_point refresh_time(std::chrono::system_clock::time_point minted_at,
                                                    std::chrono::system_clock::time_point expires_at);
+// How long keep_fresh() waits at `now` before minting: until refresh_time() of the token minted at
+// `minted_at` that expires at `expires_at`; zero without a token or once that time has passed.
+std::chrono::system_clock::duration wait_before_minting(std::optional<std::chrono::system_clock::time_point> expires_at,
+                                                        std::chrono::system_clock::time_point minted_at,
+                                                        std::chrono::system_clock::time_point now);
+// The wait after a failed mint, given the wait after the previous failure of the same run (zero
+// for the first): 1 s, doubling up to 1 min.
+std::chrono::seconds mint_retry_delay(std::chrono::seconds previous);
 
 class MintedTokenSource final : public TokenSource {
 public:

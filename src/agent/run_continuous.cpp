@@ -150,8 +150,8 @@ awaitable<void> run_continuous(Options options, std::string version) {
                            {"identity", elector->config().identity}});
     }
 
-    StoredCertificateCheck readiness(executor, *store, roots, spiffe_id, target_metrics,
-                                     [&elector] { return !elector || elector->status().leading; }, util::system_clock());
+    StoredCertificateCheck readiness(executor, util::system_clock(), *store, roots, spiffe_id, target_metrics,
+                                     [&elector] { return !elector || elector->status().leading; });
     observe::ObservabilityOptions observability_options;
     observability_options.metrics_bind_address = options.metrics_bind_address;
     observability_options.health_probe_bind_address = options.health_probe_bind_address;
@@ -162,7 +162,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
         observability_options.lease_healthy = [&elector, lease_duration = options.lease_duration] {
             auto const status = elector->status();
             if (!status.leading) return true;
-            return status.last_renew && std::chrono::system_clock::now() - *status.last_renew < lease_duration;
+            return status.last_renew && util::system_clock().wall_now() - *status.last_renew < lease_duration;
         };
     }
     // Binds now: a busy or malformed address is a configuration error before any work starts.
@@ -192,7 +192,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
     if (events) {
         // The stop has been delivered; what follows is bounded by its own deadline.
         co_await boost::asio::this_coro::reset_cancellation_state();
-        co_await events->finish(std::chrono::steady_clock::now() + event_drain_budget);
+        co_await events->finish(util::system_clock().steady_now() + event_drain_budget);
     }
     if (ended) std::rethrow_exception(ended);
 }

@@ -29,12 +29,12 @@ int fail(std::string const& message) {
 // the key generation and the CA call overlap that round trip, and the write that follows finds a
 // warm keep-alive connection. The answer is not used (not even parsed beyond JSON): the write reads
 // the Secret again and reports any error. With --output-dir there is no connection to prepare.
-boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(kube::Client* client, SecretTarget const& target,
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(kube::Api* api, SecretTarget const& target,
                                                                               boost::asio::awaitable<IssueOutcome<IssueResult>> issue) {
-    if (client == nullptr) co_return co_await std::move(issue);
+    if (api == nullptr) co_return co_await std::move(issue);
     using namespace boost::asio::experimental::awaitable_operators;
     kube::ResourceRef const secret{"v1", "secrets", target.namespace_, target.name, ""};
-    auto [warm_up, issued] = co_await (client->get(secret) && std::move(issue));
+    auto [warm_up, issued] = co_await (api->get(secret) && std::move(issue));
     co_return std::move(issued);
 }
 
@@ -63,7 +63,7 @@ boost::asio::awaitable<int> run_once(Options options) {
     // Arguments are named: g++ 12 mishandles braced temporaries inside a co_await expression.
     util::Worker keygen_worker;  // the key is generated off the loop; joined when --once returns
     IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs, nullptr,
-                             &keygen_worker};
+                             generate_on(keygen_worker)};
     auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
     auto issued = co_await issue_with_warm_connection(api, inputs.target,
                                                       issue_certificate(ca, util::system_clock(), params, token_reader, once_attempts, once_backoff));

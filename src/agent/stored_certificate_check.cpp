@@ -5,10 +5,10 @@
 
 namespace gic::agent {
 
-StoredCertificateCheck::StoredCertificateCheck(boost::asio::any_io_executor executor, CertificateStore& store,
-                                               RootBundleSource const& roots, std::string spiffe_id,
-                                               observe::TargetMetrics metrics, std::function<bool()> writing,
-                                               util::Clock& clock, std::chrono::seconds min_interval)
+StoredCertificateCheck::StoredCertificateCheck(boost::asio::any_io_executor executor, util::Clock& clock,
+                                               CertificateStore& store, RootBundleSource const& roots,
+                                               std::string spiffe_id, observe::TargetMetrics metrics,
+                                               std::function<bool()> writing, std::chrono::seconds min_interval)
     : store_(store),
       roots_(roots),
       spiffe_id_(std::move(spiffe_id)),

@@ -27,11 +27,11 @@ namespace gic::agent {
 
 class StoredCertificateCheck {
 public:
-    // `writing`: true while this replica's Rotator runs (its metrics are then up to date).
     // `clock`: validity is judged at its wall time; `min_interval` is kept on its steady time.
-    StoredCertificateCheck(boost::asio::any_io_executor executor, CertificateStore& store, RootBundleSource const& roots,
-                           std::string spiffe_id, observe::TargetMetrics metrics, std::function<bool()> writing,
-                           util::Clock& clock, std::chrono::seconds min_interval = std::chrono::seconds(10));
+    // `writing`: true while this replica's Rotator runs (its metrics are then up to date).
+    StoredCertificateCheck(boost::asio::any_io_executor executor, util::Clock& clock, CertificateStore& store,
+                           RootBundleSource const& roots, std::string spiffe_id, observe::TargetMetrics metrics,
+                           std::function<bool()> writing, std::chrono::seconds min_interval = std::chrono::seconds(10));
 
     // The probe's answer, now. May ask run() to read the store.
     bool ready();

@@ -292,8 +292,7 @@ namespace {
 
 // The leaf as istiod's genCertTemplateFromCSR + x509.CreateCertificate build it.
 pki::Certificate build_workload_leaf(EVP_PKEY* public_key, std::string_view spiffe_id, std::chrono::seconds ttl,
-                                     pki::Certificate const& ca_cert, pki::PrivateKey const& ca_key) {
-    auto const now = Clock::now();
+                                     pki::Certificate const& ca_cert, pki::PrivateKey const& ca_key, Clock::time_point now) {
     pki::X509NamePtr empty_subject(X509_NAME_new());
     if (!empty_subject) {
         fail("creating a name");
@@ -313,7 +312,7 @@ pki::Certificate build_workload_leaf(EVP_PKEY* public_key, std::string_view spif
 }  // namespace
 
 Result<pki::Certificate> CertificateAuthority::sign_workload(std::string_view csr_pem, std::string_view spiffe_id,
-                                                             std::chrono::seconds ttl) const {
+                                                             std::chrono::seconds ttl, Clock::time_point now) const {
     ERR_clear_error();
     // Like Go's pem.Decode: the first PEM block, whatever its label.
     pki::BioPtr bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
@@ -340,13 +339,13 @@ Result<pki::Certificate> CertificateAuthority::sign_workload(std::string_view cs
         ERR_clear_error();
         return make_error("failed to check CSR signature");
     }
-    return build_workload_leaf(public_key, spiffe_id, ttl, cert_, key_);
+    return build_workload_leaf(public_key, spiffe_id, ttl, cert_, key_, now);
 }
 
 pki::Certificate CertificateAuthority::sign_workload_for_key(pki::PrivateKey const& public_key_of,
                                                              std::string_view spiffe_id,
                                                              std::chrono::seconds ttl) const {
-    return build_workload_leaf(public_key_of.get(), spiffe_id, ttl, cert_, key_);
+    return build_workload_leaf(public_key_of.get(), spiffe_id, ttl, cert_, key_, Clock::now());
 }
 
 void write_file_atomic(std::string const& path, std::string_view content, unsigned mode) {

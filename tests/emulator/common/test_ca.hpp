@@ -43,9 +43,10 @@ public:
     // keyEncipherment, EKU serverAuth+clientAuth, CA:FALSE, random 128-bit serial, notBefore =
     // now - 2 min, notAfter = min(now + ttl, this CA's notAfter). Errors use istiod's reasons:
     // "certificate signing request is not properly encoded", "failed to parse X.509 certificate
-    // signing request", "failed to check CSR signature".
-    Result<pki::Certificate> sign_workload(std::string_view csr_pem, std::string_view spiffe_id,
-                                           std::chrono::seconds ttl) const;
+    // signing request", "failed to check CSR signature". `now`: the signing time (virtual-time
+    // tests sign at their clock's).
+    Result<pki::Certificate> sign_workload(std::string_view csr_pem, std::string_view spiffe_id, std::chrono::seconds ttl,
+                                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 
     // Same as sign_workload but for an arbitrary public key (used to inject faults: a leaf whose
     // key is not the requester's).

@@ -1,0 +1,100 @@
+// /readyz of a replica that does not write, in virtual time: it reads the store itself, lazily,
+// when what it knows is missing, expired or past half its life, at most once per min_interval.
+
+#include "agent/stored_certificate_check.hpp"
+
+#include "common/virtual_clock.hpp"
+#include "memory_store.hpp"
+#include "test_ca.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <exception>
+
+using namespace gic;
+using namespace gic::agent;
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace asio = boost::asio;
+
+std::string const spiffe_id = "spiffe://cluster.local/ns/workloads/sa/payments";
+
+struct Probe {
+    testing::VirtualTime time{std::chrono::system_clock::time_point(
+        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()))};
+    testing::VirtualClock clock{time};
+    asio::io_context io;
+    emu::CertificateAuthority root =
+        emu::CertificateAuthority::create_root("cluster.local", "root", pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
+    RootBundleSource roots{"memory", RootBundle{root.cert().to_pem(), {root.cert()}}, false};
+    test::MemoryStore store{clock, spiffe_id};
+    observe::AgentMetrics metrics{"test"};
+    StoredCertificateCheck check{io.get_executor(), clock, store, roots, spiffe_id, metrics.target("memory"),
+                                 [] { return false; }, 10s};
+    asio::cancellation_signal stop;
+
+    Probe() { asio::co_spawn(io, check.run(), asio::bind_cancellation_slot(stop.slot(), [](std::exception_ptr) {})); }
+    ~Probe() {
+        stop.emit(asio::cancellation_type::all);
+        settle();
+    }
+    void settle() { testing::run_until(time, {&io}, time.now()); }
+    void pass(std::chrono::steady_clock::duration d) { testing::run_until(time, {&io}, time.now() + d); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(stored_certificate_check)
+
+BOOST_AUTO_TEST_CASE(ready_once_a_valid_certificate_is_stored_and_not_after_it_expires) {
+    Probe p;
+    p.store.put_signed_by(p.root, p.clock.wall_now(), 1h);
+    p.settle();  // the look at startup
+    BOOST_TEST(p.store.reads == 1);
+    BOOST_TEST(p.check.ready());
+    // Within the first half of its life nothing is read again, however often the probe asks.
+    p.pass(20min);
+    for (int i = 0; i < 5; ++i) BOOST_TEST(p.check.ready());
+    p.settle();
+    BOOST_TEST(p.store.reads == 1);
+    // Past half its life (the writer renews by then) a probe asks for one more look...
+    p.pass(15min);
+    BOOST_TEST(p.check.ready());
+    p.settle();
+    BOOST_TEST(p.store.reads == 2);
+    // ...and no other within min_interval.
+    BOOST_TEST(p.check.ready());
+    p.settle();
+    BOOST_TEST(p.store.reads == 2);
+    // Nobody renewed: once it expires the replica is not ready.
+    p.pass(30min);
+    BOOST_TEST(!p.check.ready());
+}
+
+BOOST_AUTO_TEST_CASE(a_suspended_replica_sees_expiry_at_the_wall_clock) {
+    Probe p;
+    p.store.put_signed_by(p.root, p.clock.wall_now(), 1h);
+    p.settle();
+    BOOST_TEST(p.check.ready());
+    p.clock.jump_wall(2h);  // steady time stood still; the certificate expired meanwhile
+    BOOST_TEST(!p.check.ready());
+    // Renewed by the writer; this replica looked less than min_interval ago (steady time), so it
+    // reads again only once that has passed, when a probe asks.
+    p.store.put_signed_by(p.root, p.clock.wall_now(), 1h);
+    p.settle();
+    BOOST_TEST(!p.check.ready());
+    BOOST_TEST(p.store.reads == 1);
+    p.pass(10s);
+    BOOST_TEST(!p.check.ready());
+    p.settle();
+    BOOST_TEST(p.store.reads == 2);
+    BOOST_TEST(p.check.ready());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
