@@ -1,5 +1,6 @@
 #include "agent/agent_state.hpp"
 
+#include "election/leader_elector.hpp"
 #include "observe/metrics.hpp"
 
 namespace gic::agent {
@@ -11,18 +12,15 @@ void AgentState::renewal_ended(std::string_view result, util::WallTime at) {
     if (result == observe::renewal_result_success) known_.last_successful_renewal = at;
 }
 
-void AgentState::follow_election(std::function<election::ElectionStatus()> status,
-                                 std::chrono::milliseconds lease_duration) {
-    election_status_ = std::move(status);
-    lease_duration_ = lease_duration;
+ElectionFacts election_facts(election::ElectionStatus const& status, std::chrono::milliseconds lease_duration) {
+    return ElectionFacts{status.leading, status.last_renew, status.terms, lease_duration};
 }
+
+void AgentState::follow_election(std::function<ElectionFacts()> election) { election_ = std::move(election); }
 
 AgentFacts AgentState::facts() const {
     AgentFacts facts = known_;
-    if (election_status_) {
-        auto const status = election_status_();
-        facts.election = ElectionFacts{status.leading, status.last_renew, status.terms, lease_duration_};
-    }
+    if (election_) facts.election = election_();
     return facts;
 }
 

@@ -8,11 +8,11 @@
 //     writes, StoredCertificateCheck (what a probe made it read) while it does not;
 //   - the renewal outcomes: the Rotator;
 //   - leading, terms and the last Lease renewal: the elector, whose status() is read whenever the
-//     facts are (follow_election). Without leader election this replica is the only writer.
+//     facts are (follow_election, election_facts). Without leader election this replica is the
+//     only writer.
 //
 // Thread Safety: io_context thread only.
 
-#include "election/leader_elector.hpp"
 #include "util/clock.hpp"
 
 #include <chrono>
@@ -21,6 +21,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace gic::election {
+struct ElectionStatus;
+}
 
 namespace gic::agent {
 
@@ -65,21 +69,23 @@ struct AgentFacts {
     bool writer() const { return !election || election->leading; }
 };
 
+// The elector's status as election facts, for a Lease of `lease_duration`.
+ElectionFacts election_facts(election::ElectionStatus const& status, std::chrono::milliseconds lease_duration);
+
 class AgentState {
 public:
     // Written by the certificate path (see above).
     void certificate_known(KnownCertificate certificate);
     void renewal_ended(std::string_view result, util::WallTime at);
 
-    // From now on the facts carry the elector's status, read from `status` each time they are read.
-    void follow_election(std::function<election::ElectionStatus()> status, std::chrono::milliseconds lease_duration);
+    // From now on the facts carry the election's, read from `election` each time they are read.
+    void follow_election(std::function<ElectionFacts()> election);
 
     AgentFacts facts() const;
 
 private:
-    AgentFacts known_;  // everything but the election, which is read through election_status_
-    std::function<election::ElectionStatus()> election_status_;
-    std::chrono::milliseconds lease_duration_{};
+    AgentFacts known_;  // everything but the election, which is read through election_
+    std::function<ElectionFacts()> election_;
 };
 
 }  // namespace gic::agent

@@ -164,7 +164,9 @@ awaitable<void> run_continuous(Options options, std::string version) {
                           {{"lease", elector->config().lease_namespace + "/" + elector->config().lease_name},
                            {"identity", elector->config().identity}});
         // Leading, its terms and the Lease renewals are the elector's facts: read where it keeps them.
-        state.follow_election([&elector] { return elector->status(); }, options.lease_duration);
+        state.follow_election([&elector, lease_duration = options.lease_duration] {
+            return election_facts(elector->status(), lease_duration);
+        });
     }
     GaugesView const gauges(metrics, [&state, target_label] { return metric_readings(state.facts(), target_label); });
 

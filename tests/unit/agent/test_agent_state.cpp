@@ -3,6 +3,7 @@
 
 #include "agent/agent_state.hpp"
 
+#include "election/leader_elector.hpp"
 #include "observe/metrics.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -31,7 +32,7 @@ BOOST_AUTO_TEST_CASE(without_election_the_replica_is_the_writer) {
 BOOST_AUTO_TEST_CASE(the_election_facts_are_the_elector_status_of_the_moment) {
     AgentState state;
     election::ElectionStatus status;
-    state.follow_election([&status] { return status; }, 15s);
+    state.follow_election([&status] { return election_facts(status, 15s); });
     BOOST_TEST(!state.facts().writer());
     status.leading = true;
     status.terms = 1;

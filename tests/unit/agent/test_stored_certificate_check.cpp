@@ -37,7 +37,7 @@ struct Probe {
     // A follower: another replica holds the Lease.
     AgentState state = [] {
         AgentState s;
-        s.follow_election([] { return election::ElectionStatus{}; }, 15s);
+        s.follow_election([] { return ElectionFacts{}; });
         return s;
     }();
     StoredCertificateCheck check{io.get_executor(), clock, store, roots, spiffe_id, state, 10s};
