@@ -6,6 +6,17 @@
 
 namespace gic::agent {
 
+bool look_wanted(bool known_ready, util::WallTime now, util::WallTime look_again_at, util::SteadyTime steady_now,
+                 util::SteadyTime last_look, std::chrono::seconds min_interval) {
+    bool const stale = !known_ready || now >= look_again_at;
+    return stale && steady_now - last_look >= min_interval;
+}
+
+util::WallTime look_again_at(util::WallTime looked_at, std::chrono::seconds min_interval, util::WallTime not_before,
+                             util::WallTime not_after) {
+    return std::max(looked_at + min_interval, not_before + (not_after - not_before) / 2);
+}
+
 StoredCertificateCheck::StoredCertificateCheck(boost::asio::any_io_executor executor, util::Clock& clock,
                                                CertificateStore& store, RootBundleSource const& roots,
                                                std::string spiffe_id, AgentState& state,
@@ -23,8 +34,7 @@ bool StoredCertificateCheck::ready() {
     auto const facts = state_.facts();
     bool const known_ready = readiness(facts, now);
     if (facts.writer()) return known_ready;
-    bool const stale = !known_ready || now >= look_again_at_;
-    if (stale && clock_.steady_now() - last_look_ >= min_interval_) {
+    if (look_wanted(known_ready, now, look_again_at_, clock_.steady_now(), last_look_, min_interval_)) {
         wanted_ = true;
         wake_.cancel();
     }
@@ -67,7 +77,7 @@ boost::asio::awaitable<void> StoredCertificateCheck::look() {
     auto const& leaf = parsed->chain.leaf();
     state_.certificate_known(
         KnownCertificate{leaf.serial_hex(), leaf.not_before(), leaf.not_after(), now, CertificateSource::follower_read});
-    look_again_at_ = std::max(look_again_at_, leaf.not_before() + (leaf.not_after() - leaf.not_before()) / 2);
+    look_again_at_ = look_again_at(now, min_interval_, leaf.not_before(), leaf.not_after());
 }
 
 }  // namespace gic::agent

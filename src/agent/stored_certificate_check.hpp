@@ -26,6 +26,16 @@
 
 namespace gic::agent {
 
+// The follower's rules, pure:
+// A probe makes it read when what it knows is not ready or has reached `look_again_at`, and it
+// last read at least `min_interval` ago (steady time: a wall clock jump does not shorten it).
+bool look_wanted(bool known_ready, util::WallTime now, util::WallTime look_again_at, util::SteadyTime steady_now,
+                 util::SteadyTime last_look, std::chrono::seconds min_interval);
+// After a read at `looked_at` that found a valid certificate: when it deserves another look,
+// half its life (the writer renews by then), but not before `min_interval` has passed.
+util::WallTime look_again_at(util::WallTime looked_at, std::chrono::seconds min_interval, util::WallTime not_before,
+                             util::WallTime not_after);
+
 class StoredCertificateCheck {
 public:
     // `clock`: validity is judged at its wall time; `min_interval` is kept on its steady time.

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <exception>
+#include <vector>
 
 using namespace gic;
 using namespace gic::agent;
@@ -133,6 +134,41 @@ BOOST_AUTO_TEST_CASE(the_writer_answers_from_the_state_and_never_reads) {
     BOOST_TEST(check.ready());
     stop.emit(asio::cancellation_type::all);
     testing::run_until(time, {&io}, time.now());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(stored_certificate_check_rules)
+
+BOOST_AUTO_TEST_CASE(a_probe_makes_a_follower_read_when_what_it_knows_is_stale_at_most_once_per_interval) {
+    util::WallTime const w0{std::chrono::hours(500'000)};
+    util::SteadyTime const s0{std::chrono::hours(1000)};
+    struct Row {
+        char const* what;
+        bool known_ready;
+        util::WallTime look_again_at;
+        util::SteadyTime last_look;
+        bool wanted;
+    };
+    std::vector<Row> const rows{
+        {"nothing known, never looked", false, util::WallTime{}, util::SteadyTime{}, true},
+        {"nothing known, looked 10 s ago", false, w0, s0 - 10s, true},
+        {"nothing known, looked 9 s ago", false, w0, s0 - 9s, false},
+        {"ready, before half life", true, w0 + 1min, s0 - 1h, false},
+        {"ready, at half life", true, w0, s0 - 1h, true},
+        {"ready, past half life, looked 5 s ago", true, w0 - 1min, s0 - 5s, false},
+    };
+    for (auto const& row : rows)
+        BOOST_TEST(look_wanted(row.known_ready, w0, row.look_again_at, s0, row.last_look, 10s) == row.wanted, row.what);
+}
+
+BOOST_AUTO_TEST_CASE(what_was_read_deserves_another_look_at_half_its_life_but_not_within_the_interval) {
+    util::WallTime const w0{std::chrono::hours(500'000)};
+    // A 1 h certificate from w0: half its life at w0 + 30 min.
+    BOOST_TEST((look_again_at(w0, 10s, w0, w0 + 1h) == w0 + 30min));
+    BOOST_TEST((look_again_at(w0 + 20min, 10s, w0, w0 + 1h) == w0 + 30min));
+    // Read past half its life (the writer has not renewed yet): again after the interval.
+    BOOST_TEST((look_again_at(w0 + 40min, 10s, w0, w0 + 1h) == w0 + 40min + 10s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
