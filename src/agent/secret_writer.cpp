@@ -20,7 +20,8 @@ Error wrong_type_error(SecretTarget const& t, std::string const& type) {
                       "--output-secret");
 }
 
-// The Secret in a GET/POST/PUT answer; an answer we cannot read as a Secret names the field.
+// The Secret a GET answered with, its metadata noted in `seen`; the error names the field that
+// cannot be read.
 Result<kube::Secret> secret_in(SecretTarget const& t, boost::json::object const& answer, kube::ObjectMeta* seen) {
     auto secret = kube::parse_secret(answer);
     if (!secret) return wrap_error("Secret " + t.display(), secret.error());
