@@ -4,6 +4,8 @@
 #include "kube/config_map.hpp"
 #include "kube/object_meta.hpp"
 #include "kube/secret.hpp"
+#include "kube/token_request.hpp"
+#include "util/time_format.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -129,6 +131,23 @@ BOOST_AUTO_TEST_CASE(config_map_reads_data) {
     BOOST_TEST(parse_config_map(parse(R"({"data":{"root-cert.pem":5}})")).error().message ==
                "data[root-cert.pem]: not a string");
     BOOST_TEST(parse_config_map(parse(R"({"data":"x"})")).error().message == "data: not an object");
+}
+
+BOOST_AUTO_TEST_CASE(token_request_body_and_answer) {
+    auto const body = token_request({"istio-ca"}, std::chrono::seconds(3600));
+    BOOST_TEST(body.at("kind").as_string() == "TokenRequest");
+    BOOST_TEST(body.at("spec").at("audiences").as_array().at(0).as_string() == "istio-ca");
+    BOOST_TEST(body.at("spec").at("expirationSeconds").as_int64() == 3600);
+    auto issued = parse_token_request_status(parse(R"({"status":{"token":"t","expirationTimestamp":"2026-11-29T16:00:00Z"}})"));
+    BOOST_REQUIRE(issued.has_value());
+    BOOST_TEST(issued->token == "t");
+    BOOST_TEST((issued->expires_at == *util::parse_rfc3339("2026-11-29T16:00:00Z")));
+    auto const error = [](char const* text) { return parse_token_request_status(parse(text)).error().message; };
+    BOOST_TEST(error(R"({})") == "the TokenRequest answer has no status");
+    BOOST_TEST(error(R"({"status":{"token":""}})") == "the TokenRequest answer has no status.token");
+    BOOST_TEST(error(R"({"status":{"token":"t"}})") == "the TokenRequest answer has no status.expirationTimestamp");
+    BOOST_TEST(error(R"({"status":{"token":"t","expirationTimestamp":"soon"}})") ==
+               "the TokenRequest answer's status.expirationTimestamp is not an RFC 3339 time");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
