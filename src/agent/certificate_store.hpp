@@ -6,6 +6,7 @@
 #include "agent/secret_writer.hpp"
 #include "agent/tls_material.hpp"
 #include "kube/api.hpp"
+#include "kube/object_meta.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 
@@ -37,14 +38,14 @@ public:
     std::string describe() const override { return "Secret " + target_.display(); }
 
     SecretTarget const& target() const { return target_; }
-    // uid and resourceVersion from the latest read or write (empty before the first).
-    SecretIdentity const& last_seen() const { return seen_; }
+    // The Secret's metadata (uid, resourceVersion) from the latest read or write (empty before the first).
+    kube::ObjectMeta const& last_seen() const { return seen_; }
 
 private:
     kube::Api& api_;
     SecretTarget target_;
     util::Clock& clock_;
-    SecretIdentity seen_;
+    kube::ObjectMeta seen_;
 };
 
 class DirectoryStore final : public CertificateStore {

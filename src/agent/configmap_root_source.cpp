@@ -4,11 +4,10 @@
 
 namespace gic::agent {
 
-Result<RootBundle> root_bundle_from_configmap(boost::json::object const& configmap, std::string const& where) {
-    auto const* data = configmap.if_contains("data");
-    auto const* pem = data && data->is_object() ? data->as_object().if_contains(root_configmap_key) : nullptr;
-    if (!pem || !pem->is_string()) return make_error(where, std::string("has no key \"") + root_configmap_key + "\"");
-    std::string text(pem->as_string());
+Result<RootBundle> root_bundle_from_configmap(kube::ConfigMap const& configmap, std::string const& where) {
+    auto const pem = configmap.data.find(root_configmap_key);
+    if (pem == configmap.data.end()) return make_error(where, std::string("has no key \"") + root_configmap_key + "\"");
+    std::string text = pem->second;
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         return make_error(where, std::string("key \"") + root_configmap_key + "\" is empty");
     }
@@ -34,7 +33,9 @@ boost::asio::awaitable<Result<RootBundle>> ConfigMapRootSource::fetch() {
         }
         co_return make_error(where, detail);
     }
-    co_return root_bundle_from_configmap(*answer, where);
+    auto configmap = kube::parse_config_map(*answer);
+    if (!configmap) co_return wrap_error(where, configmap.error());
+    co_return root_bundle_from_configmap(*configmap, where);
 }
 
 boost::asio::awaitable<Result<bool>> ConfigMapRootSource::reload() {

@@ -10,10 +10,10 @@
 
 #include "agent/input_files.hpp"
 #include "kube/api.hpp"
+#include "kube/config_map.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/json/object.hpp>
 
 #include <string>
 
@@ -23,7 +23,7 @@ inline constexpr char const* root_configmap_name = "istio-ca-root-cert";
 inline constexpr char const* root_configmap_key = "root-cert.pem";
 
 // The bundle in a ConfigMap object. Errors name the ConfigMap and the key.
-Result<RootBundle> root_bundle_from_configmap(boost::json::object const& configmap, std::string const& where);
+Result<RootBundle> root_bundle_from_configmap(kube::ConfigMap const& configmap, std::string const& where);
 
 class ConfigMapRootSource {
 public:

@@ -4,37 +4,11 @@
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
-#include <boost/json/array.hpp>
-
 #include <algorithm>
 
 namespace gic::agent {
 
-namespace json = boost::json;
 using std::chrono::system_clock;
-
-boost::json::object token_request_body(MintRequest const& request) {
-    json::array audiences;
-    for (auto const& a : request.audiences) audiences.emplace_back(a);
-    return json::object{{"apiVersion", "authentication.k8s.io/v1"},
-                        {"kind", "TokenRequest"},
-                        {"spec", json::object{{"audiences", std::move(audiences)},
-                                              {"expirationSeconds", request.expiration.count()}}}};
-}
-
-Result<MintedToken> parse_token_request_response(boost::json::object const& response) {
-    auto const* status = response.if_contains("status");
-    if (!status || !status->is_object()) return make_error("the TokenRequest answer has no status");
-    auto const* token = status->as_object().if_contains("token");
-    if (!token || !token->is_string() || token->as_string().empty()) {
-        return make_error("the TokenRequest answer has no status.token");
-    }
-    auto const* expiry = status->as_object().if_contains("expirationTimestamp");
-    if (!expiry || !expiry->is_string()) return make_error("the TokenRequest answer has no status.expirationTimestamp");
-    auto const at = util::parse_rfc3339(std::string(expiry->as_string()));
-    if (!at) return make_error("the TokenRequest answer's status.expirationTimestamp is not an RFC 3339 time");
-    return MintedToken{std::string(token->as_string()), *at};
-}
 
 namespace {
 
@@ -89,7 +63,7 @@ boost::asio::awaitable<Result<void>> MintedTokenSource::mint() {
         return Result<void>(e);
     };
     kube::ResourceRef const ref{"v1", "serviceaccounts", request_.namespace_, request_.service_account, "token"};
-    auto const body = token_request_body(request_);
+    auto const body = kube::token_request(request_.audiences, request_.expiration);
     auto const minted_at = clock_.wall_now();
     auto answer = co_await api_.create(ref, body);
     std::string const context = "minting an Istio token for " + subject + " with the TokenRequest API";
@@ -105,7 +79,7 @@ boost::asio::awaitable<Result<void>> MintedTokenSource::mint() {
         }
         co_return fail(make_error(context, detail));
     }
-    auto minted = parse_token_request_response(*answer);
+    auto minted = kube::parse_token_request_status(*answer);
     if (!minted) co_return fail(wrap_error(context, minted.error()));
     // The claims only guard against our own mistakes (istiod authenticates the token itself): a
     // token for another identity must never reach the CA.

@@ -12,11 +12,11 @@
 #include "agent/identity.hpp"
 #include "agent/token_source.hpp"
 #include "kube/api.hpp"
+#include "kube/token_request.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <functional>
@@ -33,15 +33,9 @@ struct MintRequest {
     std::chrono::seconds expiration{3600};
 };
 
-struct MintedToken {
-    std::string token;  // never logged
-    std::chrono::system_clock::time_point expires_at;
-};
+// The token and its expiry as the TokenRequest answer states them (kube/token_request.hpp).
+using MintedToken = kube::IssuedToken;
 
-// The TokenRequest body: {"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{...}}.
-boost::json::object token_request_body(MintRequest const& request);
-// status.token and status.expirationTimestamp of the answer. Errors name the missing field.
-Result<MintedToken> parse_token_request_response(boost::json::object const& response);
 // When to mint again: 80 % of the way from `minted_at` to the expiry.
 std::chrono::system_clock::time_point refresh_time(std::chrono::system_clock::time_point minted_at,
                                                    std::chrono::system_clock::time_point expires_at);

@@ -19,7 +19,8 @@ boost::asio::awaitable<void> follow_root_configmap(kube::Client& client, std::st
             observe::log_warning(component, "the root ConfigMap is gone; keeping the current roots", {{"configmap", where}});
             return;
         }
-        auto bundle = root_bundle_from_configmap(*configmap, where);
+        auto typed = kube::parse_config_map(*configmap);
+        auto bundle = typed ? root_bundle_from_configmap(*typed, where) : Result<RootBundle>(wrap_error(where, typed.error()));
         auto const outcome = bundle ? roots.replace(std::move(*bundle)) : Result<bool>(bundle.error());
         apply_root_update(outcome, roots, roots_changed);
     };

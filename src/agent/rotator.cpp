@@ -115,6 +115,20 @@ void Rotator::tell(RotationEvent::Kind kind, std::string message) {
     if (config_.on_event) config_.on_event(RotationEvent{kind, std::move(message)});
 }
 
+void Rotator::known_stored(std::string serial, WallTime not_before, WallTime not_after, CertificateSource source) {
+    if (config_.state)
+        config_.state->certificate_known(KnownCertificate{std::move(serial), not_before, not_after, clock_.wall_now(), source});
+}
+
+void Rotator::renewal_ended(std::string_view result) {
+    if (config_.state) config_.state->renewal_ended(result, clock_.wall_now());
+    if (!config_.metrics) return;
+    if (result == observe::renewal_result_success)
+        config_.metrics->renewal_succeeded();
+    else
+        config_.metrics->renewal_failed(result);
+}
+
 void Rotator::roots_changed() {
     roots_changed_ = true;
     wake_timer_.cancel();
@@ -198,7 +212,8 @@ boost::asio::awaitable<WallTime> Rotator::reconcile() {
         }
         case RotationStep::Kind::reuse: break;
     }
-    if (config_.metrics) config_.metrics->certificate_stored(looked.state.not_after);
+    known_stored(looked.state.serial, looked.state.not_before, looked.state.not_after,
+                 step.kind == RotationStep::Kind::reuse ? CertificateSource::writer_read : CertificateSource::writer_wrote);
     observe::log_info(component, "stored certificate is valid; renewal scheduled",
                       {{"identity", spiffe_id},
                        {"store", store_.describe()},
@@ -220,7 +235,7 @@ boost::asio::awaitable<WallTime> Rotator::issue_and_write() {
             // pilot-agent rebuilds its connection after any CA error; a rotated root or a restarted
             // istiod is picked up this way even without a file event.
             if (step.rebuild_channel) ca_.rebuild_channel(roots_.current().pem);
-            if (config_.metrics) config_.metrics->renewal_failed(renewal_result(failure.kind));
+            renewal_ended(renewal_result(failure.kind));
             observe::log_error(component,
                                failure.kind == IssueFailure::misconfigured
                                    ? "configuration error: issuing failed; the stored certificate is kept"
@@ -238,7 +253,7 @@ boost::asio::awaitable<WallTime> Rotator::issue_and_write() {
         auto const due = plan_.on_issued(leaf.serial_hex(), issued->received_at, leaf.not_after());
         auto const written = co_await write_with_retries(issued->issued, "issued certificate", "issuing a new one");
         if (!written.outcome) {
-            if (config_.metrics) config_.metrics->renewal_failed(observe::renewal_result_write_failed);
+            renewal_ended(observe::renewal_result_write_failed);
             if (plan_.on_issued_write_given_up()) {
                 tell(RotationEvent::Kind::issue_failed, "the certificate issued for " + spiffe_id +
                                                             " could not be stored in " + store_.describe() +
@@ -246,7 +261,7 @@ boost::asio::awaitable<WallTime> Rotator::issue_and_write() {
             }
             continue;
         }
-        if (config_.metrics) config_.metrics->renewal_succeeded(clock_.wall_now());
+        renewal_ended(observe::renewal_result_success);
         plan_.on_issue_completed();
         if (*written.outcome != WriteOutcome::kept_newer) {
             tell(RotationEvent::Kind::issued, "issued " + spiffe_id + " serial=" + leaf.serial_hex() + " not-after=" +
@@ -274,7 +289,8 @@ boost::asio::awaitable<Rotator::Written> Rotator::write_with_retries(KeyedChain 
         SecretWriteContext const context{spiffe_id, roots_.current().certs, config_.writer};
         auto outcome = co_await store_.write(chain, context);
         if (outcome) {
-            if (config_.metrics && *outcome != WriteOutcome::kept_newer) config_.metrics->certificate_stored(leaf.not_after());
+            if (*outcome != WriteOutcome::kept_newer)
+                known_stored(leaf.serial_hex(), leaf.not_before(), leaf.not_after(), CertificateSource::writer_wrote);
             observe::log_info(component, *outcome == WriteOutcome::kept_newer
                                              ? "a newer certificate is already stored; kept it"
                                              : "certificate written",

@@ -14,11 +14,13 @@
 // - roots_changed() wakes it: the stored chain is re-checked against the new bundle (reissued at
 //   once when it no longer verifies) and ca.crt is brought up to date.
 // - on_event hears about written certificates and about failures (once per run of failures).
-// Every decision is the plan's; this class only does the I/O, the waiting, the logs and metrics.
+// Every decision is the plan's; this class only does the I/O, the waiting, the logs, the counters
+// and the agent state's certificate facts.
 //
 // Per-Operation Cancellation: run() returns by exception (operation_aborted) when cancelled; a
 // cancelled rotator writes nothing after the cancellation point.
 
+#include "agent/agent_state.hpp"
 #include "agent/certificate_store.hpp"
 #include "agent/identity.hpp"
 #include "agent/issuer.hpp"
@@ -62,7 +64,10 @@ struct RotatorConfig {
     // Seeds the renewal jitter and the backoff jitter: a simulation with the same seed replays
     // the same schedule.
     std::uint64_t seed = std::random_device{}();
-    std::optional<observe::TargetMetrics> metrics;  // this target's metrics; none recorded when empty
+    std::optional<observe::TargetMetrics> metrics;  // this target's counters; none counted when empty
+    // What this replica knows: the certificate found valid or written, each issuance's outcome.
+    // Nothing recorded when null; it must outlive the Rotator otherwise.
+    AgentState* state = nullptr;
     // Makes each new key; empty: on the Rotator's own worker thread, off the loop.
     KeyGenerator generate_key;
     // Gives memory back to the system at the start of a quiet spell (a process-wide act: tests and
@@ -102,6 +107,9 @@ private:
     boost::asio::awaitable<Written> write_with_retries(KeyedChain const& chain, char const* what,
                                                        char const* after_giving_up);
     void tell(RotationEvent::Kind kind, std::string message);
+    // Records what is now known to be stored, and how an issuance ended (state and counter).
+    void known_stored(std::string serial, WallTime not_before, WallTime not_after, CertificateSource source);
+    void renewal_ended(std::string_view result);
 
     RotatorConfig config_;
     istio::CertificateAuthority& ca_;

@@ -1,5 +1,7 @@
 #include "agent/run_continuous.hpp"
 
+#include "agent/agent_state.hpp"
+#include "agent/agent_views.hpp"
 #include "agent/certificate_store.hpp"
 #include "agent/input_watcher.hpp"
 #include "agent/root_configmap_follower.hpp"
@@ -56,11 +58,20 @@ election::ObjectReference secret_reference(SecretStore const& store) {
     return {"Secret", "v1", store.target().namespace_, store.target().name, seen.uid, seen.resource_version};
 }
 
-// The Rotator for as long as this replica is the writer (the `leader` gauge is 1 meanwhile).
-awaitable<void> run_as_writer(observe::AgentMetrics& metrics, Rotator& rotator) {
-    observe::LeaderTerm const term(metrics);
-    co_await rotator.run();
-}
+// The metrics' gauges read the agent state (and, through it, the elector) while this lives: the
+// metrics themselves outlive run_continuous (see the Event recorder), the state and elector do not.
+class GaugesView {
+public:
+    GaugesView(observe::AgentMetrics& metrics, std::function<observe::MetricReadings()> source) : metrics_(metrics) {
+        metrics_.read_from(std::move(source));
+    }
+    ~GaugesView() { metrics_.read_from({}); }
+    GaugesView(GaugesView const&) = delete;
+    GaugesView& operator=(GaugesView const&) = delete;
+
+private:
+    observe::AgentMetrics& metrics_;
+};
 
 awaitable<void> keep_token_fresh(MintedTokenSource* minted) {
     if (minted != nullptr) co_await minted->keep_fresh();
@@ -101,7 +112,10 @@ awaitable<void> run_continuous(Options options, std::string version) {
     } else {
         store = std::make_unique<DirectoryStore>(options.output_dir, util::system_clock());
     }
-    auto const target_metrics = metrics.target(secret_store ? inputs.target.display() : options.output_dir);
+    auto const target_label = secret_store ? inputs.target.display() : options.output_dir;
+    auto const target_metrics = metrics.target(target_label);
+    // What this replica knows; the probes and the metrics' gauges are views of it.
+    AgentState state;
 
     // Events about the Secret; they never block or fail the work (see EventRecorder).
     // The recorder has a client of its own (an Event never waits behind a Lease renewal), handed
@@ -121,6 +135,7 @@ awaitable<void> run_continuous(Options options, std::string version) {
     config.renewal.ratio = options.renew_ratio;
     config.writer = replica_name();
     config.metrics = target_metrics;
+    config.state = &state;
     if (events) {
         config.on_event = [&recorder = *events, secret_store](RotationEvent const& event) {
             bool const issued = event.kind == RotationEvent::Kind::issued;
@@ -148,23 +163,19 @@ awaitable<void> run_continuous(Options options, std::string version) {
         observe::log_info("agent", "leader election",
                           {{"lease", elector->config().lease_namespace + "/" + elector->config().lease_name},
                            {"identity", elector->config().identity}});
+        // Leading, its terms and the Lease renewals are the elector's facts: read where it keeps them.
+        state.follow_election([&elector, lease_duration = options.lease_duration] {
+            return election_facts(elector->status(), lease_duration);
+        });
     }
+    GaugesView const gauges(metrics, [&state, target_label] { return metric_readings(state.facts(), target_label); });
 
-    StoredCertificateCheck readiness(executor, util::system_clock(), *store, roots, spiffe_id, target_metrics,
-                                     [&elector] { return !elector || elector->status().leading; });
+    StoredCertificateCheck readiness(executor, util::system_clock(), *store, roots, spiffe_id, state);
     observe::ObservabilityOptions observability_options;
     observability_options.metrics_bind_address = options.metrics_bind_address;
     observability_options.health_probe_bind_address = options.health_probe_bind_address;
     observability_options.ready = [&readiness] { return readiness.ready(); };
-    if (elector) {
-        // Unhealthy only while this replica leads but has not renewed within a lease duration:
-        // the renew loop is then stuck, and a restart hands the Lease on.
-        observability_options.lease_healthy = [&elector, lease_duration = options.lease_duration] {
-            auto const status = elector->status();
-            if (!status.leading) return true;
-            return status.last_renew && util::system_clock().wall_now() - *status.last_renew < lease_duration;
-        };
-    }
+    observability_options.lease_healthy = [&state] { return liveness(state.facts(), util::system_clock().wall_now()); };
     // Binds now: a busy or malformed address is a configuration error before any work starts.
     observe::ObservabilityServer observability(executor, observability_options, metrics);
 
@@ -176,8 +187,8 @@ awaitable<void> run_continuous(Options options, std::string version) {
                                 &metrics};
     kube::Client* const configmap_client = inputs.configmap_roots ? inputs.client.get() : nullptr;
     // Only the leader runs the Rotator; a new term starts it again with the reuse check.
-    election::LeaderElector::Guarded guarded = [&metrics, &rotator] { return run_as_writer(metrics, rotator); };
-    auto writer = elector ? elector->run(guarded) : run_as_writer(metrics, rotator);
+    election::LeaderElector::Guarded guarded = [&rotator] { return rotator.run(); };
+    auto writer = elector ? elector->run(guarded) : rotator.run();
     // All run until cancelled (SIGTERM): the Rotator stops first, then a held Lease is released
     // (within its own budget), then queued Events get theirs.
     auto everything = std::move(writer) && watch_inputs(watched) && keep_token_fresh(inputs.minted_token.get()) &&

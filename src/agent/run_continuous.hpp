@@ -4,7 +4,7 @@
 //     election is on (--leader-elect with a Secret), by this replica otherwise;
 //   - the inputs are followed: the mounted token and root files (inotify), the root ConfigMap
 //     (watch) when no root file is mounted, and a minted token is minted again before it expires;
-//   - /metrics, /healthz and /readyz are served;
+//   - /metrics, /healthz and /readyz are served, all views of one AgentState;
 //   - Events on the Secret (CertificateIssued / CertificateIssueFailed) and on the Lease.
 // Cancellation ends all of them at once; a leader releases its Lease on the way out.
 

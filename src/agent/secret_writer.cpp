@@ -20,15 +20,20 @@ Error wrong_type_error(SecretTarget const& t, std::string const& type) {
                       "--output-secret");
 }
 
-void remember(SecretIdentity* seen, boost::json::object const& secret) {
+// The Secret a GET answered with, its metadata noted in `seen`; the error names the field that
+// cannot be read.
+Result<kube::Secret> secret_in(SecretTarget const& t, boost::json::object const& answer, kube::ObjectMeta* seen) {
+    auto secret = kube::parse_secret(answer);
+    if (!secret) return wrap_error("Secret " + t.display(), secret.error());
+    if (seen != nullptr) *seen = secret->metadata;
+    return secret;
+}
+
+// A write took effect whatever its answer holds: `seen` follows the answer's metadata when it is
+// readable, and the outcome stands either way.
+void note_written(kube::ObjectMeta* seen, boost::json::object const& answer) {
     if (seen == nullptr) return;
-    auto const* metadata = secret.if_contains("metadata");
-    if (metadata == nullptr || !metadata->is_object()) return;
-    auto field = [&](char const* key) {
-        auto const* v = metadata->as_object().if_contains(key);
-        return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-    };
-    *seen = SecretIdentity{field("uid"), field("resourceVersion")};
+    if (auto meta = kube::parse_object_meta(answer)) *seen = std::move(*meta);
 }
 
 }  // namespace
@@ -43,22 +48,23 @@ char const* write_outcome_name(WriteOutcome outcome) {
 }
 
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Api& api,
-                                                                          SecretTarget const& target, SecretIdentity* seen) {
+                                                                          SecretTarget const& target, kube::ObjectMeta* seen) {
     auto got = co_await api.get(secret_ref(target));
     if (!got) {
         if (got.error().is_not_found()) co_return std::optional<TlsMaterial>{};
         co_return api_error(target, got.error());
     }
-    remember(seen, *got);
-    if (auto type = secret_type(*got); type != tls_secret_type) co_return wrong_type_error(target, type);
-    auto material = read_tls_material(*got);
+    auto secret = secret_in(target, *got, seen);
+    if (!secret) co_return secret.error();
+    if (auto type = secret_type(*secret); type != tls_secret_type) co_return wrong_type_error(target, type);
+    auto material = read_tls_material(*secret);
     if (!material) co_return wrap_error("Secret " + target.display(), material.error());
     co_return std::optional<TlsMaterial>(std::move(*material));
 }
 
 boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, util::Clock& clock, SecretTarget const& target,
                                                               KeyedChain const& issued, SecretWriteContext const& context,
-                                                              SecretIdentity* seen) {
+                                                              kube::ObjectMeta* seen) {
     auto const material = issued.material();
     auto const annotations = describe_annotations(issued, context.spiffe_id, context.writer);
     auto const ref = secret_ref(target);
@@ -67,9 +73,9 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, ut
         auto got = co_await api.get(ref);
         if (!got && got.error().is_not_found()) {
             auto const fresh = make_tls_secret(target.namespace_, target.name, material, annotations);
-            auto created = co_await api.create(ref, fresh);
+            auto created = co_await api.create(ref, kube::to_json(fresh));
             if (created) {
-                remember(seen, *created);
+                note_written(seen, *created);
                 co_return WriteOutcome::created;
             }
             if (created.error().is_already_exists()) {
@@ -80,8 +86,9 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, ut
         }
         if (!got) co_return api_error(target, got.error());
 
-        auto& secret = *got;
-        remember(seen, secret);
+        auto read = secret_in(target, *got, seen);
+        if (!read) co_return read.error();
+        auto& secret = *read;
         if (auto type = secret_type(secret); type != tls_secret_type) co_return wrong_type_error(target, type);
 
         // Another writer may have renewed since we issued: never replace a newer valid certificate.
@@ -94,9 +101,10 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, ut
         }
 
         apply_tls_material(secret, material, annotations);
-        auto updated = co_await api.update(ref, secret);
+        // The object as read with our fields set: a PUT replaces it whole, so nothing else changes.
+        auto updated = co_await api.update(ref, kube::to_json(secret));
         if (updated) {
-            remember(seen, *updated);
+            note_written(seen, *updated);
             co_return WriteOutcome::updated;
         }
         if (updated.error().is_conflict()) {

@@ -5,6 +5,7 @@
 
 #include "agent/tls_material.hpp"
 #include "kube/api.hpp"
+#include "kube/object_meta.hpp"
 #include "pki/certificate.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
@@ -35,22 +36,16 @@ struct SecretWriteContext {
     std::string writer;  // the replica identity recorded in an annotation
 };
 
-// Who the Secret is to the API server (metadata.uid, resourceVersion), as last seen: what Events
-// about it refer to.
-struct SecretIdentity {
-    std::string uid;
-    std::string resource_version;
-};
-
 // Errors name the Secret and, for API failures, what RBAC must allow. `seen`, when given, is set
-// from every Secret the API returns on the way. "Is the stored certificate newer and still valid"
+// to the metadata of every Secret the API returns on the way (its uid and resourceVersion are
+// what Events about it refer to). "Is the stored certificate newer and still valid"
 // is judged at `clock`'s wall time.
 boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, util::Clock& clock, SecretTarget const& target,
                                                               KeyedChain const& issued, SecretWriteContext const& context,
-                                                              SecretIdentity* seen = nullptr);
+                                                              kube::ObjectMeta* seen = nullptr);
 
 // The Secret's material, or nullopt when the Secret does not exist.
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Api& api, SecretTarget const& target,
-                                                                          SecretIdentity* seen = nullptr);
+                                                                          kube::ObjectMeta* seen = nullptr);
 
 }  // namespace gic::agent

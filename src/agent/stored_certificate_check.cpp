@@ -1,29 +1,40 @@
 #include "agent/stored_certificate_check.hpp"
 
+#include "agent/agent_views.hpp"
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 
 namespace gic::agent {
 
+bool look_wanted(bool known_ready, util::WallTime now, util::WallTime look_again_at, util::SteadyTime steady_now,
+                 util::SteadyTime last_look, std::chrono::seconds min_interval) {
+    bool const stale = !known_ready || now >= look_again_at;
+    return stale && steady_now - last_look >= min_interval;
+}
+
+util::WallTime look_again_at(util::WallTime looked_at, std::chrono::seconds min_interval, util::WallTime not_before,
+                             util::WallTime not_after) {
+    return std::max(looked_at + min_interval, not_before + (not_after - not_before) / 2);
+}
+
 StoredCertificateCheck::StoredCertificateCheck(boost::asio::any_io_executor executor, util::Clock& clock,
                                                CertificateStore& store, RootBundleSource const& roots,
-                                               std::string spiffe_id, observe::TargetMetrics metrics,
-                                               std::function<bool()> writing, std::chrono::seconds min_interval)
+                                               std::string spiffe_id, AgentState& state,
+                                               std::chrono::seconds min_interval)
     : store_(store),
       roots_(roots),
       spiffe_id_(std::move(spiffe_id)),
-      metrics_(std::move(metrics)),
-      writing_(std::move(writing)),
+      state_(state),
       clock_(clock),
       min_interval_(min_interval),
       wake_(std::move(executor), clock) {}
 
 bool StoredCertificateCheck::ready() {
     auto const now = clock_.wall_now();
-    bool const known_ready = metrics_.has_unexpired_certificate(now);
-    if (writing_ && writing_()) return known_ready;
-    bool const stale = !known_ready || now >= look_again_at_;
-    if (stale && clock_.steady_now() - last_look_ >= min_interval_) {
+    auto const facts = state_.facts();
+    bool const known_ready = readiness(facts, now);
+    if (facts.writer()) return known_ready;
+    if (look_wanted(known_ready, now, look_again_at_, clock_.steady_now(), last_look_, min_interval_)) {
         wanted_ = true;
         wake_.cancel();
     }
@@ -43,11 +54,13 @@ boost::asio::awaitable<void> StoredCertificateCheck::run() {
 
 boost::asio::awaitable<void> StoredCertificateCheck::look() {
     wanted_ = false;
-    if (writing_ && writing_()) co_return;  // the Rotator keeps the metrics current
+    if (state_.facts().writer()) co_return;  // the Rotator keeps the state current
     last_look_ = clock_.steady_now();
     auto const now = clock_.wall_now();
     look_again_at_ = now + min_interval_;
     auto stored = co_await store_.read();
+    // Became the writer meanwhile: the certificate is the Rotator's to record now.
+    if (state_.facts().writer()) co_return;
     if (!stored) {
         observe::log_warning("readiness", "cannot read the stored certificate",
                              {{"store", store_.describe()}, {"error", stored.error().message}});
@@ -62,8 +75,9 @@ boost::asio::awaitable<void> StoredCertificateCheck::look() {
         co_return;
     }
     auto const& leaf = parsed->chain.leaf();
-    metrics_.certificate_stored(leaf.not_after());
-    look_again_at_ = std::max(look_again_at_, leaf.not_before() + (leaf.not_after() - leaf.not_before()) / 2);
+    state_.certificate_known(
+        KnownCertificate{leaf.serial_hex(), leaf.not_before(), leaf.not_after(), now, CertificateSource::follower_read});
+    look_again_at_ = look_again_at(now, min_interval_, leaf.not_before(), leaf.not_after());
 }
 
 }  // namespace gic::agent

@@ -10,28 +10,32 @@ ElectionState::ElectionState(std::string namespace_, std::string name, std::stri
       lease_duration_(lease_duration) {}
 
 Result<void> ElectionState::observe(json::object const& lease, SteadyTime now) {
-    auto record = record_from_lease(lease);
-    if (!record) return record.error();
-    if (!observed_ || *observed_ != *record) {
-        observed_ = std::move(*record);
+    auto typed = parse_lease(lease);
+    if (!typed) return typed.error();
+    observe(std::move(*typed), now);
+    return {};
+}
+
+void ElectionState::observe(Lease lease, SteadyTime now) {
+    if (!observed_ || *observed_ != lease.record) {
+        observed_ = lease.record;
         observed_time_ = now;
     }
-    observed_lease_ = lease;
-    return {};
+    observed_lease_ = std::move(lease);
 }
 
 void ElectionState::observe_absent() {
     observed_.reset();
     observed_time_.reset();
-    observed_lease_ = {};
+    observed_lease_.reset();
 }
 
 Result<void> ElectionState::observe_written(json::object const& lease, SteadyTime now) {
-    auto record = record_from_lease(lease);
-    if (!record) return record.error();
-    observed_ = std::move(*record);
+    auto typed = parse_lease(lease);
+    if (!typed) return typed.error();
+    observed_ = typed->record;
     observed_time_ = now;
-    observed_lease_ = lease;
+    observed_lease_ = std::move(*typed);
     return {};
 }
 
@@ -62,11 +66,12 @@ LeaderElectionRecord ElectionState::desired_record(WallTime wall_now) const {
 }
 
 std::optional<json::object> ElectionState::fast_renew_body(SteadyTime now, WallTime wall_now) const {
-    if (!is_leader() || observed_lease_.empty() || !(*expiry() > now)) return std::nullopt;
-    auto record = desired_record(wall_now);
-    record.acquire_time = observed_->acquire_time;
-    record.leader_transitions = observed_->leader_transitions;
-    return with_record(observed_lease_, record);
+    if (!is_leader() || !observed_lease_ || !(*expiry() > now)) return std::nullopt;
+    auto renewed = *observed_lease_;
+    renewed.record = desired_record(wall_now);
+    renewed.record.acquire_time = observed_->acquire_time;
+    renewed.record.leader_transitions = observed_->leader_transitions;
+    return to_json(renewed);
 }
 
 AcquireDecision ElectionState::decide_after_get(std::optional<json::object> const& fetched, SteadyTime now,
@@ -79,11 +84,13 @@ AcquireDecision ElectionState::decide_after_get(std::optional<json::object> cons
         decision.body = new_lease(namespace_, name_, record);  // leaseTransitions 0
         return decision;
     }
-    if (auto observed = observe(*fetched, now); !observed) {
+    auto lease = parse_lease(*fetched);
+    if (!lease) {
         decision.kind = AcquireDecision::Kind::invalid;
-        decision.error = observed.error().message;
+        decision.error = lease.error().message;
         return decision;
     }
+    observe(*lease, now);
     if (held_by_other(now)) {
         decision.kind = AcquireDecision::Kind::held_by_other;
         return decision;
@@ -95,20 +102,22 @@ AcquireDecision ElectionState::decide_after_get(std::optional<json::object> cons
         record.leader_transitions = observed_->leader_transitions + 1;
     }
     decision.kind = AcquireDecision::Kind::update;
-    decision.body = with_record(*fetched, record);  // the resourceVersion just read
+    lease->record = record;
+    decision.body = to_json(*lease);  // the resourceVersion just read
     return decision;
 }
 
 std::optional<json::object> ElectionState::release_body(json::object const& fetched, WallTime wall_now) const {
-    auto current = record_from_lease(fetched);
-    if (!current || current->holder_identity != identity_) return std::nullopt;
+    auto current = parse_lease(fetched);
+    if (!current || current->record.holder_identity != identity_) return std::nullopt;
     LeaderElectionRecord record;
     record.holder_identity = "";
     record.lease_duration_seconds = 1;
     record.acquire_time = wall_now;
     record.renew_time = wall_now;
-    record.leader_transitions = current->leader_transitions;
-    return with_record(fetched, record);
+    record.leader_transitions = current->record.leader_transitions;
+    current->record = record;
+    return to_json(*current);
 }
 
 }  // namespace gic::election

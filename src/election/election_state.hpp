@@ -39,6 +39,7 @@ public:
     // the record's content changes, so metadata-only changes do not extend the lease.
     // The error names the bad field; the observation is then left as it was.
     Result<void> observe(boost::json::object const& lease, SteadyTime now);
+    void observe(Lease lease, SteadyTime now);
     // The Lease does not exist (404, DELETED event): anyone may create it.
     void observe_absent();
     // A write of ours succeeded: observed = what the server returned, observedTime = now.
@@ -46,7 +47,8 @@ public:
 
     std::optional<LeaderElectionRecord> const& observed() const { return observed_; }
     std::optional<SteadyTime> observed_time() const { return observed_time_; }
-    boost::json::object const& observed_lease() const { return observed_lease_; }
+    // The last Lease read or written (its metadata: what Events about it refer to).
+    std::optional<Lease> const& observed_lease() const { return observed_lease_; }
 
     // We are the holder in the last observation.
     bool is_leader() const;
@@ -77,7 +79,7 @@ private:
     std::chrono::seconds lease_duration_;
     std::optional<LeaderElectionRecord> observed_;
     std::optional<SteadyTime> observed_time_;
-    boost::json::object observed_lease_;  // the last object read or written (its resourceVersion)
+    std::optional<Lease> observed_lease_;  // the last Lease read or written (its resourceVersion)
 };
 
 }  // namespace gic::election

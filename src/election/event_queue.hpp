@@ -5,7 +5,7 @@
 //
 // Thread Safety: none needed (one io_context thread).
 
-#include <boost/json/object.hpp>
+#include "kube/event.hpp"
 
 #include <cstddef>
 #include <deque>
@@ -15,8 +15,7 @@
 namespace gic::election {
 
 struct QueuedEvent {
-    std::string namespace_;
-    boost::json::object body;
+    kube::Event event;
     std::string what;  // "<reason> on <kind> <ns>/<name>" for logs
 };
 

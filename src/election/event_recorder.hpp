@@ -1,8 +1,6 @@
 #pragma once
-// core/v1 Events as client-go's recorder writes them (kubernetes-api.md section 4): POST to the
-// involved object's namespace, metadata.name `<object>.<hex unix nanos>`, firstTimestamp =
-// lastTimestamp = now, count 1, source.component and reportingComponent = the component, and no
-// eventTime (which would switch the server to the strict events.k8s.io validation).
+// core/v1 Events as client-go's recorder posts them (kubernetes-api.md section 4): the bodies of
+// kube/event.hpp, each POSTed to the involved object's namespace.
 //
 // Events never block or fail the caller: record() queues (bounded; overflow is dropped and
 // logged) and returns; a background coroutine posts the queue in order with one attempt each,
@@ -16,6 +14,7 @@
 
 #include "kube/api.hpp"
 #include "kube/client.hpp"
+#include "kube/event.hpp"
 #include "util/clock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -29,25 +28,13 @@
 
 namespace gic::election {
 
-struct ObjectReference {
-    std::string kind;
-    std::string api_version;
-    std::string namespace_;
-    std::string name;
-    std::string uid;
-    std::string resource_version;
-};
-
-// The reference to `object` (its metadata) as `kind` in `api_version`.
-ObjectReference reference_to(boost::json::object const& object, std::string kind, std::string api_version);
-
-inline constexpr char event_normal[] = "Normal";
-inline constexpr char event_warning[] = "Warning";
-
-// The Event body (pure, for tests).
-boost::json::object make_event(ObjectReference const& involved, std::string const& type, std::string const& reason,
-                               std::string const& message, std::string const& component,
-                               std::chrono::system_clock::time_point now);
+// The Event body and the reference to its object are the kube layer's; the recorder's callers
+// name them here.
+using kube::event_normal;
+using kube::event_warning;
+using kube::make_event;
+using kube::ObjectReference;
+using kube::reference_to;
 
 // One Event post may take this long; then it counts as failed.
 inline constexpr std::chrono::seconds event_request_timeout{5};

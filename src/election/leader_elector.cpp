@@ -65,7 +65,8 @@ void LeaderElector::report(char const* what) {
     auto const message = config_.identity + " " + what;
     observe::log_info(component, message, {{"lease", lease_display()}, {"identity", config_.identity}});
     if (events_ == nullptr) return;
-    auto involved = reference_to(state_.observed_lease(), "Lease", "coordination.k8s.io/v1");
+    auto const& lease = state_.observed_lease();
+    auto involved = reference_to(lease ? lease->metadata : kube::ObjectMeta{}, "Lease", "coordination.k8s.io/v1");
     if (involved.name.empty()) {
         involved.name = config_.lease_name;
         involved.namespace_ = config_.lease_namespace;

@@ -81,24 +81,30 @@ json::object lease_spec(LeaderElectionRecord const& record) {
     return spec;
 }
 
-json::object with_record(json::object lease, LeaderElectionRecord const& record) {
-    lease["spec"] = lease_spec(record);
+Result<Lease> parse_lease(json::object const& object) {
+    auto meta = kube::parse_object_meta(object);
+    if (!meta) return meta.error();
+    auto record = record_from_lease(object);
+    if (!record) return record.error();
+    return Lease{std::move(*meta), std::move(*record), object};
+}
+
+json::object to_json(Lease const& lease) {
+    json::object object = lease.raw;
     // Defensive: a read object from a List has no kind; the API needs none for PUT, but tools do.
-    if (!lease.contains("apiVersion")) lease["apiVersion"] = "coordination.k8s.io/v1";
-    if (!lease.contains("kind")) lease["kind"] = "Lease";
-    return lease;
+    if (!object.contains("apiVersion")) object["apiVersion"] = "coordination.k8s.io/v1";
+    if (!object.contains("kind")) object["kind"] = "Lease";
+    kube::write_object_meta(lease.metadata, object);
+    object["spec"] = lease_spec(lease.record);
+    return object;
 }
 
 json::object new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record) {
-    json::object lease;
-    lease["apiVersion"] = "coordination.k8s.io/v1";
-    lease["kind"] = "Lease";
-    json::object metadata;
-    metadata["name"] = name;
-    metadata["namespace"] = namespace_;
-    lease["metadata"] = std::move(metadata);
-    lease["spec"] = lease_spec(record);
-    return lease;
+    Lease lease;
+    lease.metadata.name = name;
+    lease.metadata.namespace_ = namespace_;
+    lease.record = record;
+    return to_json(lease);
 }
 
 }  // namespace gic::election

@@ -4,6 +4,7 @@
 // UTC, read leniently. strategy/preferredHolder (coordinated leader election) are never written:
 // a write replaces the whole spec, as client-go's LeaseLock does.
 
+#include "kube/object_meta.hpp"
 #include "util/error.hpp"
 
 #include <boost/json/object.hpp>
@@ -30,16 +31,28 @@ struct LeaderElectionRecord {
 
 WallTime to_wall_time(std::chrono::system_clock::time_point t);
 
+// A coordination.k8s.io/v1 Lease as the elector sees it: its metadata and the record in its spec,
+// read once, with the object as read kept so a write sends back every field we do not model.
+struct Lease {
+    kube::ObjectMeta metadata;
+    LeaderElectionRecord record;
+    boost::json::object raw;  // as read; empty for a new Lease
+};
+
+// The typed Lease; the error names the bad field ("metadata.uid: not a string",
+// "Lease spec.leaseTransitions: not an int32").
+Result<Lease> parse_lease(boost::json::object const& object);
+
+// The object to send: `raw` with metadata and the spec set from the typed fields (the whole spec
+// is replaced, as client-go's LeaseLock does), apiVersion and kind added when missing.
+boost::json::object to_json(Lease const& lease);
+
 // The record in a Lease object (a missing spec or field reads as its zero value, like Go's
 // decoder). The error names the field with the wrong type or an unparsable time.
 Result<LeaderElectionRecord> record_from_lease(boost::json::object const& lease);
 
 // The Lease spec for a record (holderIdentity always present, "" after a release).
 boost::json::object lease_spec(LeaderElectionRecord const& record);
-
-// `lease` (as last read) with its spec replaced by `record`; metadata (resourceVersion, labels,
-// annotations, uid) is kept so the update is optimistic-concurrency checked.
-boost::json::object with_record(boost::json::object lease, LeaderElectionRecord const& record);
 
 // A new Lease object for create.
 boost::json::object new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record);

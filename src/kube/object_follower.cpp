@@ -1,5 +1,6 @@
 #include "kube/object_follower.hpp"
 
+#include "kube/object_meta.hpp"
 #include "observe/log.hpp"
 #include "util/backoff.hpp"
 
@@ -41,23 +42,13 @@ boost::asio::awaitable<ApiResult<T>> bounded(util::Clock& clock, boost::asio::aw
     co_return timed_out;
 }
 
-std::string resource_version_of(json::object const& object) {
-    if (auto const* metadata = object.if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
-        if (auto const* rv = metadata->as_object().if_contains("resourceVersion"); rv != nullptr && rv->is_string())
-            return std::string(rv->as_string());
-    }
-    return {};
-}
-
 std::optional<json::object> named_item(json::object const& list, std::string const& name) {
     std::optional<json::object> found;
     auto const* items = list.if_contains("items");
     if (items == nullptr || !items->is_array()) return found;
     for (auto const& item : items->as_array()) {
         if (!item.is_object()) continue;
-        auto const* metadata = item.as_object().if_contains("metadata");
-        auto const* item_name = metadata != nullptr && metadata->is_object() ? metadata->as_object().if_contains("name") : nullptr;
-        if (item_name != nullptr && item_name->is_string() && item_name->as_string() == name) found = item.as_object();
+        if (auto meta = parse_object_meta(item.as_object()); meta && meta->name == name) found = item.as_object();
     }
     return found;
 }
@@ -85,7 +76,8 @@ boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::ui
             continue;
         }
         on_change(named_item(*listed, followed.name));
-        auto resource_version = resource_version_of(*listed);
+        auto const list_meta = parse_object_meta(*listed);
+        auto resource_version = list_meta ? list_meta->resource_version : std::string();
 
         // Watch from the list's version until the stream fails; then relist.
         for (bool relist = false; !relist;) {
@@ -138,7 +130,9 @@ boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::ui
                     break;
                 }
                 backoff.reset();
-                if (auto rv = resource_version_of(event.object); !rv.empty()) resource_version = std::move(rv);
+                // Kept when the event carries none we can read: watch on from the version we had.
+                if (auto meta = parse_object_meta(event.object); meta && !meta->resource_version.empty())
+                    resource_version = std::move(meta->resource_version);
                 switch (event.type) {
                 case WatchEventType::added:
                 case WatchEventType::modified:

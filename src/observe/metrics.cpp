@@ -9,6 +9,8 @@ double unix_seconds(std::chrono::system_clock::time_point t) {
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
+double unix_seconds_or_zero(std::optional<std::chrono::system_clock::time_point> t) { return t ? unix_seconds(*t) : 0.0; }
+
 }  // namespace
 
 std::vector<double> const& ca_duration_buckets() {
@@ -16,24 +18,13 @@ std::vector<double> const& ca_duration_buckets() {
     return bounds;
 }
 
-TargetMetrics::TargetMetrics(AgentMetrics& metrics, std::string secret)
-    : metrics_(&metrics),
-      secret_(std::move(secret)),
-      not_after_(&metrics.not_after_.with({secret_})),
-      last_success_(&metrics.last_success_.with({secret_})) {}
+TargetMetrics::TargetMetrics(AgentMetrics& metrics, std::string secret) : metrics_(&metrics), secret_(std::move(secret)) {}
 
-void TargetMetrics::certificate_stored(std::chrono::system_clock::time_point not_after) { not_after_->set(unix_seconds(not_after)); }
-
-void TargetMetrics::renewal_succeeded(std::chrono::system_clock::time_point at) {
-    last_success_->set(unix_seconds(at));
+void TargetMetrics::renewal_succeeded() {
     metrics_->renewals_.with({secret_, std::string(renewal_result_success)}).inc();
 }
 
 void TargetMetrics::renewal_failed(std::string_view result) { metrics_->renewals_.with({secret_, std::string(result)}).inc(); }
-
-bool TargetMetrics::has_unexpired_certificate(std::chrono::system_clock::time_point now) const {
-    return not_after_->value() > unix_seconds(now);
-}
 
 AgentMetrics::AgentMetrics(std::string_view version)
     : not_after_(registry_.gauge("gen_istio_cert_certificate_not_after_seconds",
@@ -56,7 +47,31 @@ AgentMetrics::AgentMetrics(std::string_view version)
     build_info_.with({std::string(version)}).set(1);
 }
 
-TargetMetrics AgentMetrics::target(std::string secret) { return TargetMetrics(*this, std::move(secret)); }
+TargetMetrics AgentMetrics::target(std::string secret) {
+    // A target's gauges are exposed from the start (0: nothing known yet).
+    not_after_.with({secret});
+    last_success_.with({secret});
+    return TargetMetrics(*this, std::move(secret));
+}
+
+void AgentMetrics::read_from(std::function<MetricReadings()> source) { source_ = std::move(source); }
+
+std::string AgentMetrics::expose() {
+    if (source_) show(source_());
+    return registry_.expose();
+}
+
+void AgentMetrics::show(MetricReadings const& readings) {
+    leader_.with({}).set(readings.leader ? 1.0 : 0.0);
+    // A counter only goes up: it follows the count it is shown.
+    auto& transitions = leader_transitions_.with({});
+    auto const shown = static_cast<double>(readings.leader_transitions);
+    if (shown > transitions.value()) transitions.inc(shown - transitions.value());
+    for (auto const& [secret, target] : readings.targets) {
+        not_after_.with({secret}).set(unix_seconds_or_zero(target.certificate_not_after));
+        last_success_.with({secret}).set(unix_seconds_or_zero(target.last_successful_renewal));
+    }
+}
 
 void AgentMetrics::ca_request(std::string_view code, std::chrono::nanoseconds took) {
     ca_requests_.with({std::string(code)}).inc();
@@ -74,16 +89,6 @@ std::function<void(std::string_view, std::string_view, int, std::chrono::nanosec
         metrics->kube_request(verb, resource, code, took);
     };
 }
-
-void AgentMetrics::set_leader(bool leading) {
-    auto& g = leader_.with({});
-    double const v = leading ? 1.0 : 0.0;
-    if (g.value() == v) return;
-    g.set(v);
-    leader_transitions_.with({}).inc();
-}
-
-bool AgentMetrics::leader() const { return leader_.children().begin()->second->value() == 1.0; }
 
 void AgentMetrics::token_reloaded() { token_reloads_.with({}).inc(); }
 void AgentMetrics::root_reloaded() { root_reloads_.with({}).inc(); }

@@ -15,13 +15,22 @@
 //   build_info{version}                          gauge    always 1
 //
 // `secret` is "namespace/name" of the Secret (or the --output-dir path), so several targets can
-// share one registry. Thread Safety: io_context thread only.
+// share one registry.
+//
+// The gauges (and leader_transitions_total, a count of the writer's edges) are a view: they are
+// set from what the agent knows (MetricReadings, read from its source at each exposition), never
+// written on their own. The other counters and the histogram count events as they happen.
+//
+// Thread Safety: io_context thread only.
 
 #include "observe/metrics_registry.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,16 +47,25 @@ inline constexpr std::string_view renewal_result_write_failed = "write_failed"; 
 
 class AgentMetrics;
 
-// The metrics of one target (one Secret). Cheap to copy; refers into the AgentMetrics it came from.
+// What the gauges show about one target.
+struct TargetReadings {
+    std::optional<std::chrono::system_clock::time_point> certificate_not_after;     // none known: 0
+    std::optional<std::chrono::system_clock::time_point> last_successful_renewal;   // none yet: 0
+};
+
+// What the gauges show, as the agent knows it at the moment of an exposition.
+struct MetricReadings {
+    bool leader = false;                      // this replica is the writer
+    std::uint64_t leader_transitions = 0;     // times it became or stopped being the writer
+    std::map<std::string, TargetReadings> targets;  // by `secret` label
+};
+
+// The counters of one target (one Secret). Cheap to copy; refers into the AgentMetrics it came from.
 class TargetMetrics {
 public:
-    // A valid certificate with this NotAfter is in the store (found there, or just written).
-    void certificate_stored(std::chrono::system_clock::time_point not_after);
-    // A newly issued certificate was written at `at`.
-    void renewal_succeeded(std::chrono::system_clock::time_point at);
+    // A newly issued certificate was written.
+    void renewal_succeeded();
     void renewal_failed(std::string_view result);
-    // True when the certificate recorded by certificate_stored has not expired at `now`.
-    bool has_unexpired_certificate(std::chrono::system_clock::time_point now) const;
 
     std::string const& secret() const { return secret_; }
     AgentMetrics& agent() const { return *metrics_; }
@@ -57,8 +75,6 @@ private:
     TargetMetrics(AgentMetrics& metrics, std::string secret);
     AgentMetrics* metrics_;
     std::string secret_;
-    Gauge* not_after_;
-    Gauge* last_success_;
 };
 
 class AgentMetrics {
@@ -67,24 +83,30 @@ public:
     AgentMetrics(AgentMetrics const&) = delete;
     AgentMetrics& operator=(AgentMetrics const&) = delete;
 
+    // The target's gauges show 0 until the readings say otherwise.
     TargetMetrics target(std::string secret);
+
+    // Where the gauges read what the agent knows; called at each exposition. Until it is set they
+    // show 0.
+    void read_from(std::function<MetricReadings()> source);
 
     // `code`: the gRPC status name ("OK", "UNAVAILABLE", ...).
     void ca_request(std::string_view code, std::chrono::nanoseconds took);
     void kube_request(std::string_view verb, std::string_view resource, int code, std::chrono::nanoseconds took);
 
-    // Sets the leader gauge; a change of state counts a transition.
-    void set_leader(bool leading);
-    bool leader() const;
     void token_reloaded();
     void root_reloaded();
 
     Registry& registry() { return registry_; }
-    std::string expose() const { return registry_.expose(); }
+    // Reads the source, then renders every family.
+    std::string expose();
 
 private:
     friend class TargetMetrics;
+    void show(MetricReadings const& readings);
+
     Registry registry_;
+    std::function<MetricReadings()> source_;
     GaugeFamily& not_after_;
     GaugeFamily& last_success_;
     CounterFamily& renewals_;
@@ -96,19 +118,6 @@ private:
     CounterFamily& token_reloads_;
     CounterFamily& root_reloads_;
     GaugeFamily& build_info_;
-};
-
-// Marks a term of leadership: `leader` is 1 while it lives (a transition counted on each edge).
-// Create it where the guarded work starts; it resets the gauge however the term ends.
-class LeaderTerm {
-public:
-    explicit LeaderTerm(AgentMetrics& metrics) : metrics_(metrics) { metrics_.set_leader(true); }
-    ~LeaderTerm() { metrics_.set_leader(false); }
-    LeaderTerm(LeaderTerm const&) = delete;
-    LeaderTerm& operator=(LeaderTerm const&) = delete;
-
-private:
-    AgentMetrics& metrics_;
 };
 
 // What kube::ClientOptions::observer takes. It shares ownership of `metrics`: a client may still

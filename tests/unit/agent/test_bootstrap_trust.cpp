@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(allowed_when_nothing_is_learned_or_the_flag_accepts_it) {
 
 BOOST_AUTO_TEST_CASE(a_far_token_expiry_neither_overflows_nor_refreshes_at_once) {
     auto const answer = boost::json::parse(R"({"status":{"token":"t","expirationTimestamp":"9999-12-31T23:59:59Z"}})");
-    auto const minted = parse_token_request_response(answer.as_object());
+    auto const minted = gic::kube::parse_token_request_status(answer.as_object());
     BOOST_REQUIRE(minted.has_value());
     BOOST_TEST((minted->expires_at == system_clock::time_point(gic::util::latest_time)));
     auto const now = system_clock::now();

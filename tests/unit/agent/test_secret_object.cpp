@@ -15,7 +15,8 @@ BOOST_AUTO_TEST_CASE(new_secret_has_the_tls_layout) {
     auto ca = test::make_root();
     std::string const id = "spiffe://cluster.local/ns/ns1/sa/sa1";
     auto issued = test::issue(ca, id);
-    auto secret = make_tls_secret("ns1", "istio-certs", issued.material(), describe_annotations(issued, id, "pod-a"));
+    auto typed = make_tls_secret("ns1", "istio-certs", issued.material(), describe_annotations(issued, id, "pod-a"));
+    auto const secret = kube::to_json(typed);  // what a create sends
     BOOST_TEST(secret.at("type").as_string() == "kubernetes.io/tls");
     BOOST_TEST(secret.at("metadata").at("name").as_string() == "istio-certs");
     BOOST_TEST(secret.at("metadata").at("namespace").as_string() == "ns1");
@@ -28,7 +29,7 @@ BOOST_AUTO_TEST_CASE(new_secret_has_the_tls_layout) {
     BOOST_TEST(*util::base64_decode(data.at("tls.crt").as_string()) == issued.chain.chain_pem());
     BOOST_TEST(*util::base64_decode(data.at("ca.crt").as_string()) == ca.cert().to_pem());
     BOOST_TEST(util::base64_decode(data.at("tls.key").as_string())->find("BEGIN PRIVATE KEY") != std::string::npos);
-    auto back = read_tls_material(secret);
+    auto back = read_tls_material(kube::parse_secret(secret).value());
     BOOST_REQUIRE(back.has_value());
     BOOST_TEST(back->chain_pem == issued.chain.chain_pem());
 }
@@ -38,7 +39,9 @@ BOOST_AUTO_TEST_CASE(update_keeps_what_others_own) {
         "metadata":{"name":"s","namespace":"n","resourceVersion":"42","labels":{"team":"edge"},
                     "annotations":{"note":"keep"},"ownerReferences":[{"kind":"Deployment","name":"gw"}]},
         "type":"kubernetes.io/tls","data":{"extra":"eA==","tls.crt":"","tls.key":""}})").as_object();
-    apply_tls_material(existing, TlsMaterial{"CRT", "KEY", "CA"}, {{"gen-istio-cert.teg.tetrate.io/serial", "ab"}});
+    auto read = kube::parse_secret(existing).value();
+    apply_tls_material(read, TlsMaterial{"CRT", "KEY", "CA"}, {{"gen-istio-cert.teg.tetrate.io/serial", "ab"}});
+    existing = kube::to_json(read);  // what an update sends
     BOOST_TEST(existing.at("metadata").at("resourceVersion").as_string() == "42");
     BOOST_TEST(existing.at("metadata").at("labels").at("team").as_string() == "edge");
     BOOST_TEST(existing.at("metadata").at("labels").at("app.kubernetes.io/managed-by").as_string() == "gen-istio-cert");
@@ -51,11 +54,12 @@ BOOST_AUTO_TEST_CASE(update_keeps_what_others_own) {
 }
 
 BOOST_AUTO_TEST_CASE(type_and_bad_data) {
-    BOOST_TEST(secret_type(boost::json::object{}) == "Opaque");
-    BOOST_TEST(secret_type(boost::json::parse(R"({"type":"kubernetes.io/tls"})").as_object()) == "kubernetes.io/tls");
-    auto bad = boost::json::parse(R"({"data":{"tls.crt":"%%%"}})").as_object();
+    BOOST_TEST(secret_type(kube::Secret{}) == "Opaque");
+    BOOST_TEST(secret_type(kube::parse_secret(boost::json::parse(R"({"type":"kubernetes.io/tls"})").as_object()).value()) ==
+               "kubernetes.io/tls");
+    auto bad = kube::parse_secret(boost::json::parse(R"({"data":{"tls.crt":"%%%"}})").as_object()).value();
     BOOST_TEST(read_tls_material(bad).error().message == "data[tls.crt] is not valid base64");
-    auto empty = read_tls_material(boost::json::object{});
+    auto empty = read_tls_material(kube::Secret{});
     BOOST_REQUIRE(empty.has_value());
     BOOST_TEST(empty->chain_pem.empty());
 }

@@ -128,7 +128,7 @@ struct Fixture {
     SecretWriteContext context{spiffe_id, {root.cert()}, "replica-1"};
 
     Result<WriteOutcome> write(KeyedChain const& chain) { return run(io, store.write(chain, context)); }
-    std::string stored_chain() const { return read_tls_material(*api.secret).value().chain_pem; }
+    std::string stored_chain() const { return read_tls_material(kube::parse_secret(*api.secret).value()).value().chain_pem; }
 };
 
 }  // namespace
@@ -197,6 +197,40 @@ BOOST_AUTO_TEST_CASE(a_secret_of_another_type_is_left_alone) {
     BOOST_TEST(refused.error().message.find("has type \"Opaque\"") != std::string::npos);
     BOOST_TEST(f.api.updates == 0);
     BOOST_TEST(run(f.io, f.store.read()).has_error());
+}
+
+BOOST_AUTO_TEST_CASE(an_update_sends_back_what_others_put_there) {
+    Fixture f;
+    f.api.secret = boost::json::parse(R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","immutable":false,
+        "metadata":{"name":"payments-tls","namespace":"workloads","resourceVersion":"7","uid":"uid-0",
+                    "labels":{"team":"edge"},"annotations":{"note":"keep"},
+                    "ownerReferences":[{"kind":"Deployment","name":"gw","uid":"d-1"}],
+                    "managedFields":[{"manager":"kubectl","operation":"Apply"}]},
+        "data":{"extra":"eA=="}})").as_object();
+    auto const before = *f.api.secret;
+    BOOST_TEST((f.write(gic::test::issue(f.root, spiffe_id)).value() == WriteOutcome::updated));
+    auto const& after = *f.api.secret;
+    auto const& metadata = after.at("metadata").as_object();
+    BOOST_TEST((metadata.at("ownerReferences") == before.at("metadata").at("ownerReferences")));
+    BOOST_TEST((metadata.at("managedFields") == before.at("metadata").at("managedFields")));
+    BOOST_TEST(metadata.at("labels").at("team").as_string() == "edge");
+    BOOST_TEST(metadata.at("annotations").at("note").as_string() == "keep");
+    BOOST_TEST(after.at("immutable").as_bool() == false);
+    BOOST_TEST(after.at("data").at("extra").as_string() == "eA==");
+    BOOST_TEST(f.stored_chain().find("BEGIN CERTIFICATE") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_secret_names_the_field) {
+    Fixture f;
+    f.api.secret = boost::json::parse(R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls",
+        "metadata":{"name":"payments-tls","resourceVersion":"7"},"data":{"tls.crt":7}})").as_object();
+    auto const read = run(f.io, f.store.read());
+    BOOST_REQUIRE(read.has_error());
+    BOOST_TEST(read.error().message == "Secret workloads/payments-tls: data[tls.crt]: not a string");
+    auto const written = f.write(gic::test::issue(f.root, spiffe_id));
+    BOOST_REQUIRE(written.has_error());
+    BOOST_TEST(written.error().message == "Secret workloads/payments-tls: data[tls.crt]: not a string");
+    BOOST_TEST(f.api.updates == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,7 @@ using Admission = EventQueue::Admission;
 
 namespace {
 
-QueuedEvent event(std::string what) { return QueuedEvent{"ns", boost::json::object{{"message", what}}, what}; }
+QueuedEvent event(std::string what) { return QueuedEvent{gic::kube::Event{"ns", what, boost::json::object{{"message", what}}}, what}; }
 
 }  // namespace
 

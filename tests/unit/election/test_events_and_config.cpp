@@ -20,14 +20,17 @@ BOOST_AUTO_TEST_SUITE(events_and_config)
 BOOST_AUTO_TEST_CASE(leader_election_event_on_the_lease) {
     auto lease = json::parse(R"({"metadata":{"name":"teg-istio.gen-istio-cert.teg.tetrate.io","namespace":"ns",
         "uid":"0b1c","resourceVersion":"42"}})").as_object();
-    auto involved = reference_to(lease, "Lease", "coordination.k8s.io/v1");
+    auto involved = reference_to(kube::parse_object_meta(lease).value(), "Lease", "coordination.k8s.io/v1");
     auto const now = *util::parse_rfc3339("2026-11-29T16:00:01.5Z");
-    auto event = make_event(involved, event_normal, "LeaderElection", "gw-0_x became leader", "gw-0_x", now);
+    auto const made = make_event(involved, event_normal, "LeaderElection", "gw-0_x became leader", "gw-0_x", now);
+    auto const& event = made.body;
     auto const nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
     char hex[32];
     std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(nanos));
     BOOST_TEST(event.at("metadata").at("name").as_string() == std::string("teg-istio.gen-istio-cert.teg.tetrate.io.") + hex);
     BOOST_TEST(event.at("metadata").at("namespace").as_string() == "ns");
+    BOOST_TEST(made.namespace_ == "ns");  // where it is posted
+    BOOST_TEST(made.name == std::string(event.at("metadata").at("name").as_string()));
     auto const& ref = event.at("involvedObject").as_object();
     BOOST_TEST(ref.at("kind").as_string() == "Lease");
     BOOST_TEST(ref.at("apiVersion").as_string() == "coordination.k8s.io/v1");
@@ -48,7 +51,7 @@ BOOST_AUTO_TEST_CASE(leader_election_event_on_the_lease) {
 
 BOOST_AUTO_TEST_CASE(an_overlong_object_name_gets_a_random_event_name) {
     ObjectReference involved{"Secret", "v1", "ns", std::string(250, 'a'), "", ""};
-    auto event = make_event(involved, event_warning, "CertificateIssueFailed", "m", "c", std::chrono::system_clock::now());
+    auto const event = make_event(involved, event_warning, "CertificateIssueFailed", "m", "c", std::chrono::system_clock::now()).body;
     auto const name = std::string(event.at("metadata").at("name").as_string());
     BOOST_TEST(name.size() <= 253u);
     BOOST_TEST(std::regex_match(name, std::regex("[0-9a-f]+")), name);

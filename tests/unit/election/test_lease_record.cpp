@@ -47,7 +47,12 @@ BOOST_AUTO_TEST_CASE(writes_micro_time_with_exactly_six_digits_and_no_coordinate
     auto lease = client_go_lease();
     lease["spec"].as_object()["strategy"] = "OldestEmulationVersion";
     lease["spec"].as_object()["preferredHolder"] = "someone";
-    auto written = with_record(lease, record);
+    lease["metadata"].as_object()["ownerReferences"] = json::array{json::object{{"kind", "Deployment"}, {"name", "gw"}}};
+    lease["status"] = json::object{{"unknown", true}};
+    auto typed = parse_lease(lease);
+    BOOST_TEST_REQUIRE(typed.has_value());
+    typed->record = record;
+    auto written = to_json(*typed);
     auto const& spec = written.at("spec").as_object();
     BOOST_TEST(spec.at("acquireTime").as_string() == "2026-11-29T15:46:26.000000Z");
     BOOST_TEST(spec.at("renewTime").as_string() == "2026-11-29T15:46:27.500000Z");
@@ -59,6 +64,23 @@ BOOST_AUTO_TEST_CASE(writes_micro_time_with_exactly_six_digits_and_no_coordinate
     // Metadata as read is kept: the update is checked against its resourceVersion; labels survive.
     BOOST_TEST(written.at("metadata").at("resourceVersion").as_string() == "812");
     BOOST_TEST(written.at("metadata").at("labels").at("team").as_string() == "edge");
+    // Fields we do not model travel back as read (a PUT replaces the whole object).
+    BOOST_TEST((written.at("metadata").at("ownerReferences") == lease.at("metadata").at("ownerReferences")));
+    BOOST_TEST((written.at("status") == lease.at("status")));
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_reads_its_metadata_and_record_once) {
+    auto typed = parse_lease(client_go_lease());
+    BOOST_TEST_REQUIRE(typed.has_value());
+    BOOST_TEST(typed->metadata.resource_version == "812");
+    BOOST_TEST(typed->metadata.labels.at("team") == "edge");
+    BOOST_TEST((typed->record == *record_from_lease(client_go_lease())));
+    auto bad_meta = client_go_lease();
+    bad_meta["metadata"].as_object()["uid"] = 5;
+    BOOST_TEST(parse_lease(bad_meta).error().message == "metadata.uid: not a string");
+    auto bad_spec = client_go_lease();
+    bad_spec["spec"].as_object()["leaseTransitions"] = "many";
+    BOOST_TEST(parse_lease(bad_spec).error().message == "Lease spec.leaseTransitions: not an int32");
 }
 
 BOOST_AUTO_TEST_CASE(round_trips_and_keeps_an_empty_holder_explicit) {

@@ -19,22 +19,35 @@ BOOST_AUTO_TEST_CASE(target_metrics_are_labelled_by_secret) {
     AgentMetrics m("1.2.3");
     auto a = m.target("ns-a/istio-certs");
     auto b = m.target("ns-b/other");
-    auto const not_after = system_clock::time_point(seconds(1764500000));
-    auto const at = system_clock::time_point(seconds(1764400000));
-    a.certificate_stored(not_after);
-    a.renewal_succeeded(at);
+    a.renewal_succeeded();
     b.renewal_failed(renewal_result_ca_unavailable);
-    b.certificate_stored(system_clock::time_point(seconds(1764300000)));
+    MetricReadings readings;
+    readings.targets["ns-a/istio-certs"] = {system_clock::time_point(seconds(1764500000)),
+                                            system_clock::time_point(seconds(1764400000))};
+    readings.targets["ns-b/other"].certificate_not_after = system_clock::time_point(seconds(1764300000));
+    m.read_from([&readings] { return readings; });
     auto text = m.expose();
     BOOST_TEST(has_line(text, R"(gen_istio_cert_certificate_not_after_seconds{secret="ns-a/istio-certs"} 1764500000)"), text);
     BOOST_TEST(has_line(text, R"(gen_istio_cert_certificate_not_after_seconds{secret="ns-b/other"} 1764300000)"), text);
     BOOST_TEST(has_line(text, R"(gen_istio_cert_last_successful_renewal_seconds{secret="ns-a/istio-certs"} 1764400000)"), text);
     BOOST_TEST(has_line(text, R"(gen_istio_cert_renewals_total{secret="ns-a/istio-certs",result="success"} 1)"), text);
     BOOST_TEST(has_line(text, R"(gen_istio_cert_renewals_total{secret="ns-b/other",result="ca_unavailable"} 1)"), text);
+    BOOST_TEST(has_line(text, R"(gen_istio_cert_last_successful_renewal_seconds{secret="ns-b/other"} 0)"), text);
     BOOST_TEST(has_line(text, R"(gen_istio_cert_build_info{version="1.2.3"} 1)"), text);
-    BOOST_TEST(a.has_unexpired_certificate(system_clock::time_point(seconds(1764499999))));
-    BOOST_TEST(!a.has_unexpired_certificate(system_clock::time_point(seconds(1764500000))));
-    BOOST_TEST(!m.target("ns-c/none").has_unexpired_certificate(system_clock::time_point(seconds(1))));
+    // What the agent no longer knows is no longer shown: the gauges follow every reading.
+    readings.targets["ns-a/istio-certs"].certificate_not_after.reset();
+    text = m.expose();
+    BOOST_TEST(has_line(text, R"(gen_istio_cert_certificate_not_after_seconds{secret="ns-a/istio-certs"} 0)"), text);
+}
+
+BOOST_AUTO_TEST_CASE(a_target_shows_zero_until_its_readings_say_otherwise) {
+    AgentMetrics m("1.2.3");
+    (void)m.target("ns/istio-certs");
+    auto text = m.expose();
+    BOOST_TEST(has_line(text, R"(gen_istio_cert_certificate_not_after_seconds{secret="ns/istio-certs"} 0)"), text);
+    BOOST_TEST(has_line(text, R"(gen_istio_cert_last_successful_renewal_seconds{secret="ns/istio-certs"} 0)"), text);
+    BOOST_TEST(has_line(text, "gen_istio_cert_leader 0"), text);
+    BOOST_TEST(text.find("gen_istio_cert_renewals_total{") == std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(ca_and_kube_requests_are_counted) {
@@ -57,31 +70,28 @@ BOOST_AUTO_TEST_CASE(ca_and_kube_requests_are_counted) {
     BOOST_TEST(has_line(text, R"(gen_istio_cert_kube_requests_total{verb="create",resource="secrets",code="201"} 1)"), text);
 }
 
-BOOST_AUTO_TEST_CASE(leader_changes_count_transitions_and_reloads_count) {
+BOOST_AUTO_TEST_CASE(the_leader_gauge_and_its_transitions_follow_the_readings_and_reloads_count) {
     AgentMetrics m("0.1.0");
-    BOOST_TEST(!m.leader());
-    m.set_leader(false);  // no change
-    m.set_leader(true);
-    m.set_leader(true);
-    BOOST_TEST(m.leader());
-    m.set_leader(false);
+    MetricReadings readings;
+    m.read_from([&readings] { return readings; });
+    BOOST_TEST(has_line(m.expose(), "gen_istio_cert_leader 0"));
+    readings.leader = true;
+    readings.leader_transitions = 1;
+    auto text = m.expose();
+    BOOST_TEST(has_line(text, "gen_istio_cert_leader 1"), text);
+    BOOST_TEST(has_line(text, "gen_istio_cert_leader_transitions_total 1"), text);
+    readings.leader = false;
+    readings.leader_transitions = 2;
     m.token_reloaded();
     m.root_reloaded();
     m.root_reloaded();
-    auto text = m.expose();
+    text = m.expose();
     BOOST_TEST(has_line(text, "gen_istio_cert_leader 0"), text);
     BOOST_TEST(has_line(text, "gen_istio_cert_leader_transitions_total 2"), text);
     BOOST_TEST(has_line(text, "gen_istio_cert_token_reloads_total 1"), text);
     BOOST_TEST(has_line(text, "gen_istio_cert_root_reloads_total 2"), text);
-}
-
-BOOST_AUTO_TEST_CASE(a_leader_term_sets_the_gauge_for_its_lifetime) {
-    AgentMetrics m("0.1.0");
-    {
-        LeaderTerm term(m);
-        BOOST_TEST(m.leader());
-    }
-    BOOST_TEST(!m.leader());
+    // A counter never goes down, whatever it is shown.
+    readings.leader_transitions = 1;
     BOOST_TEST(has_line(m.expose(), "gen_istio_cert_leader_transitions_total 2"));
 }
 
