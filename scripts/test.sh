@@ -6,8 +6,9 @@
 # The meson test arguments (e.g. --suite unit, or test names) select the tests of the normal and
 # asan stages; the tsan and fuzz stages always run their own selection.
 # LIST is comma-separated, in the order run (default: normal; `all` is every stage, as CI runs):
-#   normal  build/       the whole suite: unit, emulator and integration tests
-#   asan    build-asan/  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (gcc)
+#   normal  build/       the whole suite: unit, emulator, integration and fault-simulator tests
+#   asan    build-asan/  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (gcc),
+#                        but of the simulator only its fakes and the replay check
 #   tsan    build-tsan/  the suites that cross threads (gRPC bridge and CA client, logging from
 #                        gRPC threads) under ThreadSanitizer (gcc)
 #   fuzz    build-fuzz/  each libFuzzer target on its seed corpus, then fuzzing briefly (clang)
@@ -120,10 +121,12 @@ for stage in "${stage_list[@]}"; do
     asan)
       # -O1, as the ASan documentation advises: compiles about 17% faster than -O2.
       setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1
-      build_for_tests build-asan "$@" || continue
+      # The simulator's seed campaigns (suite sim-seeds) would take most of an hour under ASan;
+      # its fakes and the replay check (sim-fakes, sim-replay) run here.
+      build_for_tests build-asan --no-suite sim-seeds "$@" || continue
       echo "stage asan: build took $((SECONDS - start)) s" >&2
       sanitizer_env "$PWD/build-asan/sanitizer-reports"
-      run_tests asan build-asan --timeout-multiplier 3 "$@"
+      run_tests asan build-asan --timeout-multiplier 3 --no-suite sim-seeds "$@"
       ;;
     tsan)
       setup build-tsan -Db_sanitize=thread -Db_lundef=false

@@ -265,12 +265,16 @@ awaitable<void> LeaderElector::run(Guarded guarded) {
     auto task = campaign(std::move(guarded));
     auto spawned = asio::co_spawn(executor, std::move(task), asio::as_tuple(asio::use_awaitable));
     auto [failure] = co_await std::move(spawned);
+    // A stop cancels whatever the campaign awaited; while following that is both the acquisition
+    // loop and the watch, which Asio's || reports as multiple_exceptions. A stop is a stop.
+    auto const cancellation = co_await asio::this_coro::cancellation_state;
+    bool const stopped = cancellation.cancelled() != asio::cancellation_type::none;
     co_await asio::this_coro::reset_cancellation_state();
     // The guarded work has stopped (it ran inside the campaign): only now give the Lease away.
     co_await stop_and_release();
     // The setting belongs to the caller's coroutine chain: restore Asio's default.
     co_await asio::this_coro::throw_if_cancelled(true);
-    if (failure) std::rethrow_exception(failure);
+    if (failure && !stopped) std::rethrow_exception(failure);
     throw boost::system::system_error(asio::error::operation_aborted, "leader election stopped");
 }
 

@@ -217,6 +217,21 @@ BOOST_AUTO_TEST_CASE(a_graceful_stop_releases_and_the_follower_acquires_at_once_
     BOOST_TEST(b.leading());
 }
 
+BOOST_AUTO_TEST_CASE(a_follower_stopped_while_following_ends_with_operation_aborted_and_leaves_the_lease_alone) {
+    LeaderAndFollower w;
+    auto& b = w.b;
+    w.run_for(3s);
+    b.stop.emit(asio::cancellation_type::terminal);
+    w.run_for(0s);
+    // Its acquisition loop and its watch were both cancelled: the stop still reads as a stop (as
+    // documented), not as the pair of cancellations Asio's || reports.
+    BOOST_TEST(b.ended);
+    BOOST_TEST(aborted(b.failure));
+    BOOST_TEST(b.started.empty());
+    BOOST_TEST(w.server.holder() == "replica-a");
+    BOOST_TEST(w.a.leading());
+}
+
 BOOST_AUTO_TEST_CASE(a_leader_stopping_while_black_holed_gives_the_release_400_ms_then_the_lease_expires) {
     LeaderAndFollower w;
     auto& a = w.a;
