@@ -103,6 +103,9 @@ ELECTION_FIGURES = [
     ("leader_requests_per_hour", "Lease requests per hour, leader"),
 ]
 
+PLOT_NAMES = {"graceful_failover_ms": "graceful", "crash_failover_ms": "crash, from SIGKILL",
+              "crash_failover_from_last_renewal_ms": "crash, from last renewal"}
+
 
 def run_election(bench, binary, kube_emulator, istiod_emulator, window, state):
     """One bench_election run (one graceful and one crash failover) of `binary`; its figures."""
@@ -322,7 +325,7 @@ def main():
                     if key.endswith("_ms"):
                         m = summary(values)
                         election_dat.append('"%s, %s" %.1f %.1f %.1f' % (
-                            label.replace("gen-istio-cert ", ""), key.split("_failover")[0], m[1], m[0], m[2]))
+                            label.replace("gen-istio-cert ", ""), PLOT_NAMES[key], m[1], m[0], m[2]))
             with open(os.path.join(a.out, "election.dat"), "w") as f:
                 f.write("\n".join(election_dat) + "\n")
         lines += ["", "Image: the runtime tree container/assemble-rootfs.sh makes of each agent (what the OCI "
