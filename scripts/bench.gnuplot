@@ -27,8 +27,10 @@ plot dir.'/idle.dat' using 3:xtic(1) title "anonymous" linecolor rgb "#cc6677", 
      '' using 4 title "file-backed" linecolor rgb "#88ccee"
 
 if (election) {
-  set title "leader election, 3 replicas (3s/2s/500ms): failover, median (bars: min..max); client-go: graceful 500-1100 ms, crash 3000-4100 ms after the last renewal"
+  set title "leader election, 3 replicas, 3s/2s/500ms: failover, median (bars: min..max), log scale\nclient-go: graceful 500-1100 ms, crash 3000-4100 ms after the last renewal"
   set ylabel "ms"
+  set logscale y
+  set yrange [1:*]
   set key off
   set style histogram errorbars gap 1 lw 1
   plot dir.'/election.dat' using 2:3:4:xtic(1) linecolor rgb "#117733"

@@ -107,10 +107,11 @@ PLOT_NAMES = {"graceful_failover_ms": "graceful", "crash_failover_ms": "crash, f
               "crash_failover_from_last_renewal_ms": "crash, from last renewal"}
 
 
-def run_election(bench, binary, kube_emulator, istiod_emulator, window, state):
+def run_election(bench, binary, kube_emulator, istiod_emulator, kubectl, window, state):
     """One bench_election run (one graceful and one crash failover) of `binary`; its figures."""
     figures_path = os.path.join(state, "election.figures")
-    env = dict(os.environ, GIC_AGENT=binary, KUBE_EMULATOR=kube_emulator, ISTIOD_EMULATOR=istiod_emulator)
+    env = dict(os.environ, GIC_AGENT=binary, KUBE_EMULATOR=kube_emulator, ISTIOD_EMULATOR=istiod_emulator,
+               KUBECTL=kubectl or "")
     child = subprocess.run([bench, "1", str(window), figures_path], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, env=env)
     if child.returncode != 0:
@@ -275,7 +276,7 @@ def main():
             for _ in range(a.election_runs):
                 for label, binary in agents:
                     for name, values in run_election(a.election_bench, binary, a.kube_emulator, a.istiod_emulator,
-                                                     a.election_window, state).items():
+                                                     a.kubectl, a.election_window, state).items():
                         election.setdefault(label, {}).setdefault(name, []).extend(values)
         image = {label: image_tree_mib(binary, state) for label, binary in agents}
 
