@@ -1,5 +1,5 @@
 // Precompiled header of the targets built on Asio, Beast and Boost.JSON (meson cpp_pch, see
-// meson.build "Precompiled headers"). Parsing these headers took about a third of each of those
+// meson.build "Build time"). Parsing these headers took about a third of each of those
 // translation units' compile time; compiled once per target, every object of the target reuses
 // the result. Only headers that do not depend on a macro a source file sets may be listed here:
 // the compiler includes this file before the first line of every source of the target.
