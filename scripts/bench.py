@@ -2,8 +2,10 @@
 
 Starts both emulators on loopback, then in interleaved rounds (so the machine's load hits every
 contender alike) measures wall time and peak RSS of each one-shot command, then the resident and
-anonymous memory and the CPU time of each long-running watcher over an idle window. Writes
-results.md (Markdown tables), results.dat and a gnuplot script into OUT_DIR. Asserts nothing.
+anonymous memory and the CPU time of each long-running watcher over an idle window, then (with
+--election-bench) failover times and Lease request rates of three replicas of each agent, and the
+image tree each agent makes. Writes results.md (Markdown tables, each figure beside its yardstick,
+and the targets), once.dat, idle.dat and election.dat for the plot into OUT_DIR. Asserts nothing.
 """
 import argparse
 import os
@@ -82,6 +84,58 @@ def summary(values):
     return min(values), statistics.median(values), max(values)
 
 
+# Leader election: the timings bench_election runs three replicas with, and what client-go's elector
+# does with the same timings (leaderelection.go: a follower polls with GET every retry period,
+# jittered by up to 1.2x more; a crashed leader is replaced lease duration after its last renewal,
+# at the next poll; a released Lease is taken at the next poll).
+LEASE_S, RETRY_S, JITTER = 3.0, 0.5, 1.2
+CLIENT_GO = {
+    "graceful_failover_ms": ("%.0f-%.0f (next poll)" % (RETRY_S * 1000, RETRY_S * (1 + JITTER) * 1000)),
+    "crash_failover_from_last_renewal_ms": ("%.0f-%.0f" % (LEASE_S * 1000, (LEASE_S + RETRY_S * (1 + JITTER)) * 1000)),
+    "follower_requests_per_hour": ("%.0f-%.0f GET" % (3600 / (RETRY_S * (1 + JITTER)), 3600 / RETRY_S)),
+    "leader_requests_per_hour": ("%.0f PUT" % (3600 / RETRY_S)),
+}
+ELECTION_FIGURES = [
+    ("graceful_failover_ms", "graceful failover: SIGTERM to the new holder's write, ms"),
+    ("crash_failover_ms", "crash failover: SIGKILL to the new holder's write, ms"),
+    ("crash_failover_from_last_renewal_ms", "crash failover: last renewal to the new holder's write, ms"),
+    ("follower_requests_per_hour", "Lease requests per hour, each follower"),
+    ("leader_requests_per_hour", "Lease requests per hour, leader"),
+]
+
+PLOT_NAMES = {"graceful_failover_ms": "graceful", "crash_failover_ms": "crash, from SIGKILL",
+              "crash_failover_from_last_renewal_ms": "crash, from last renewal"}
+
+
+def run_election(bench, binary, kube_emulator, istiod_emulator, kubectl, window, state):
+    """One bench_election run (one graceful and one crash failover) of `binary`; its figures."""
+    figures_path = os.path.join(state, "election.figures")
+    env = dict(os.environ, GIC_AGENT=binary, KUBE_EMULATOR=kube_emulator, ISTIOD_EMULATOR=istiod_emulator,
+               KUBECTL=kubectl or "")
+    child = subprocess.run([bench, "1", str(window), figures_path], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, env=env)
+    if child.returncode != 0:
+        sys.exit("bench: %s exited %d:\n%s" % (bench, child.returncode, child.stderr.decode(errors="replace")[-2000:]))
+    figures = {}
+    with open(figures_path) as f:
+        for line in f:
+            name, value = line.split()
+            figures.setdefault(name, []).append(float(value))
+    return figures
+
+
+def image_tree_mib(binary, state):
+    """Size of the runtime tree container/assemble-rootfs.sh makes of `binary` (what the image holds)."""
+    tree = tempfile.mkdtemp(prefix="tree.", dir=state)
+    shutil.rmtree(tree)
+    subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "container", "assemble-rootfs.sh"),
+                    binary, tree], check=True, stdout=subprocess.DEVNULL)
+    total = 0
+    for directory, _, files in os.walk(tree):
+        total += sum(os.lstat(os.path.join(directory, name)).st_size for name in files)
+    return total / 1048576
+
+
 def machine():
     model = ""
     with open("/proc/cpuinfo") as f:
@@ -96,6 +150,36 @@ def machine():
         model, os.cpu_count(), mem_gib, platform.release(), *load)
 
 
+def targets(agents, once, idle, image):
+    """The release agent's figures against the targets; the first agent is the release."""
+    label = agents[0][0]
+    med = lambda name, i: statistics.median([x[i] for x in once[name]])
+    rows = []
+
+    def row(what, value, unit, target, ok):
+        rows.append("| %s | %s %s | %s | %s |" % (what, value, unit, target, "met" if ok else "**not met**"))
+
+    once_ms = med("%s --once" % label, 0)
+    row("`--once` median wall time", "%.1f" % once_ms, "ms", "<= 25 ms", once_ms <= 25)
+    if "kubectl version --client" in once:
+        ratio = once_ms / med("kubectl version --client", 0)
+        row("`--once` median / `kubectl version --client` median", "%.2f" % ratio, "x", "<= 0.33x", ratio <= 0.33)
+    peak = med("%s --once" % label, 1) / 1024
+    row("`--once` peak RSS (median)", "%.1f" % peak, "MiB", "<= 16 MiB", peak <= 16)
+    idle_name = "%s (continuous, idle)" % label
+    rss = statistics.median([x[0] for x in idle[idle_name]]) / 1024
+    row("idle RSS (median)", "%.1f" % rss, "MiB", "<= 14 MiB", rss <= 14)
+    if "kubectl get secret -w" in idle:
+        ratio = rss / (statistics.median([x[0] for x in idle["kubectl get secret -w"]]) / 1024)
+        row("idle RSS / `kubectl get secret -w`", "%.2f" % ratio, "x", "<= 0.3x", ratio <= 0.3)
+    anon = statistics.median([x[1] for x in idle[idle_name]]) / 1024
+    row("idle anonymous memory (median)", "%.2f" % anon, "MiB", "<= 2.5 MiB", anon <= 2.5)
+    version_ms = med("%s --version" % label, 0)
+    row("`--version` median wall time", "%.1f" % version_ms, "ms", "< 10 ms", version_ms < 10)
+    row("image tree", "%.1f" % image[label], "MiB", "< 20 MiB", image[label] < 20)
+    return ["", "Targets (`%s`):" % label, "", "| figure | measured | target | |", "|---|---:|---|---|"] + rows
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--agent", action="append", required=True, help="LABEL=BINARY, repeatable")
@@ -107,6 +191,10 @@ def main():
     p.add_argument("--idle-seconds", type=int, default=30)
     p.add_argument("--settle-seconds", type=int, default=15,
                    help="wait after the first check; the agent gives back start-up memory 10 s after it")
+    p.add_argument("--election-bench", default="", help="tests/bench/bench_election of a test build")
+    p.add_argument("--election-runs", type=int, default=3)
+    p.add_argument("--election-window", type=int, default=10,
+                   help="seconds of steady state over which each election run counts Lease requests")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     agents = [tuple(x.split("=", 1)) for x in a.agent]
@@ -179,6 +267,18 @@ def main():
                 s = proc_status(child.pid)
                 idle.setdefault(name, []).append((s["VmRSS"], s["RssAnon"], s["RssFile"]))
         cpu = {name: cpu_ms(child.pid) - cpu_before[name] for name, _, child in watchers}
+        for _, _, child in watchers:
+            child.send_signal(signal.SIGTERM)
+            child.wait(10)
+
+        election = {}   # label -> figure -> values
+        if a.election_bench:
+            for _ in range(a.election_runs):
+                for label, binary in agents:
+                    for name, values in run_election(a.election_bench, binary, a.kube_emulator, a.istiod_emulator,
+                                                     a.kubectl, a.election_window, state).items():
+                        election.setdefault(label, {}).setdefault(name, []).extend(values)
+        image = {label: image_tree_mib(binary, state) for label, binary in agents}
 
         lines = ["Machine: " + machine() + ".", "",
                  "One-shot commands: %d interleaved rounds after one warm-up round (wall time from fork to exit; "
@@ -207,6 +307,32 @@ def main():
             cpu_text = "%.1f" % per_min if per_min > 0 else "< %.0f" % tick_per_min
             lines.append("| `%s` | %.1f | %.1f | %.1f | %.2f | %.1f | %s |" % ((name,) + rss + (anon, file_backed, cpu_text)))
             idle_dat.append('"%s" %.2f %.2f %.2f' % (name, rss[1], anon, file_backed))
+        if election:
+            lines += ["", "Leader election: %d interleaved runs per agent of tests/bench/bench_election (three replicas, "
+                      "--lease-duration 3s --renew-deadline 2s --retry-period 500ms; one graceful and one crash failover "
+                      "per run, Lease requests counted over %d s of steady state; times are the API emulator's "
+                      "write times). The yardstick is client-go's elector with the same timings." % (
+                          a.election_runs, a.election_window), "",
+                      "| figure | agent | min | median | max | client-go |",
+                      "|---|---|---:|---:|---:|---:|"]
+            election_dat = []
+            for key, title in ELECTION_FIGURES:
+                for label, _ in agents:
+                    values = election.get(label, {}).get(key)
+                    if not values:
+                        continue
+                    lines.append("| %s | `%s` | %.0f | %.0f | %.0f | %s |" % (
+                        (title, label) + summary(values) + (CLIENT_GO.get(key, "-"),)))
+                    if key.endswith("_ms"):
+                        m = summary(values)
+                        election_dat.append('"%s, %s" %.1f %.1f %.1f' % (
+                            label.replace("gen-istio-cert ", ""), PLOT_NAMES[key], m[1], m[0], m[2]))
+            with open(os.path.join(a.out, "election.dat"), "w") as f:
+                f.write("\n".join(election_dat) + "\n")
+        lines += ["", "Image: the runtime tree container/assemble-rootfs.sh makes of each agent (what the OCI "
+                  "image holds).", "", "| agent | tree MiB |", "|---|---:|"]
+        lines += ["| `%s` | %.1f |" % (label, image[label]) for label, _ in agents]
+        lines += targets(agents, once, idle, image)
         with open(os.path.join(a.out, "results.md"), "w") as f:
             f.write("\n".join(lines) + "\n")
         with open(os.path.join(a.out, "once.dat"), "w") as f:

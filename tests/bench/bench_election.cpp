@@ -3,7 +3,10 @@
 // timings. Times come from the emulator's audit log (server-side write times); request counts from
 // its request log. Prints figures; asserts nothing about speed.
 //
-//   bench_election [rounds] [window_seconds]
+//   bench_election [rounds] [window_seconds] [figures_file]
+//
+// figures_file, when given, receives every figure as a "name value" line (milliseconds and
+// requests per hour), for scripts/bench.sh to put beside the other contenders.
 
 #include "common/election_probe.hpp"
 #include "common/sandbox.hpp"
@@ -16,6 +19,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -99,6 +103,11 @@ void print_series(char const* what, std::vector<double> v) {
 int main(int argc, char** argv) {
     int const rounds = argc > 1 ? std::atoi(argv[1]) : 5;
     int const window_s = argc > 2 ? std::atoi(argv[2]) : 30;
+    std::ofstream figures;
+    if (argc > 3) figures.open(argv[3]);
+    auto const record = [&](char const* name, double value) {
+        if (figures.is_open() && value >= 0) figures << name << ' ' << value << '\n';
+    };
     Sandbox sb;
     auto replicas = start_replicas(sb, 3, flags());
     if (!wait_until([&] { return replica_of(replicas, current_holder(sb)).has_value(); }, 30s, poll)) {
@@ -124,6 +133,8 @@ int main(int argc, char** argv) {
         }
     }
     double const per_hour = 3600.0 / window_s;
+    record("leader_requests_per_hour", leader_requests * per_hour);
+    record("follower_requests_per_hour", follower_requests * per_hour / 2.0);
     std::printf("%-44s %8.0f /h   client-go: %6.0f /h (one PUT per retry period)\n", "leader Lease requests",
                 leader_requests * per_hour, 3600.0 / retry_s);
     std::printf("%-44s %8.0f /h   client-go: %6.0f /h (one GET per %.1f-%.1f s)\n", "follower Lease requests (each)",
@@ -140,6 +151,9 @@ int main(int argc, char** argv) {
         crash_signal.push_back(crash.from_signal_ms);
         crash_renewal.push_back(crash.from_last_renewal_ms);
     }
+    for (auto v : graceful) record("graceful_failover_ms", v);
+    for (auto v : crash_signal) record("crash_failover_ms", v);
+    for (auto v : crash_renewal) record("crash_failover_from_last_renewal_ms", v);
     print_series("graceful failover (SIGTERM -> new holder)", graceful);
     print_series("crash failover (SIGKILL -> new holder)", crash_signal);
     print_series("crash failover (last renewal -> new holder)", crash_renewal);
