@@ -3,6 +3,7 @@
 // emulators' test CA at the injected clock's wall time, or fails the next `failures` calls with
 // UNAVAILABLE. Keys are generated on the loop (no thread races a virtual clock).
 
+#include "agent/rotator.hpp"
 #include "istio/ca_client.hpp"
 #include "pki/pki.hpp"
 #include "test_ca.hpp"
@@ -11,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -56,6 +58,22 @@ private:
 
 inline boost::asio::awaitable<pki::PrivateKey> generate_here(pki::KeyAlgorithm algorithm) {
     co_return pki::PrivateKey::generate(algorithm);
+}
+
+// A Rotator's settings for virtual-time tests: ECDSA keys generated on the loop (a worker thread
+// would finish at a real-time moment), a 24 h certificate renewed at 50 % +- 1 %, a fixed seed,
+// and no memory release between spells.
+inline RotatorConfig virtual_time_rotator_config(WorkloadIdentity identity) {
+    RotatorConfig config;
+    config.identity = std::move(identity);
+    config.algorithm = pki::KeyAlgorithm::ecdsa_p256;
+    config.ttl = std::chrono::hours(24);
+    config.renewal = RenewalPolicy{0.5, 0.01};
+    config.writer = "replica-1";
+    config.seed = 2026;
+    config.generate_key = generate_here;
+    config.release_idle_memory = [] {};
+    return config;
 }
 
 }  // namespace gic::agent::test

@@ -69,14 +69,7 @@ struct World {
     int quiet_spells = 0;
 
     RotatorConfig config() {
-        RotatorConfig config;
-        config.identity = identity;
-        config.algorithm = pki::KeyAlgorithm::ecdsa_p256;
-        config.ttl = 24h;
-        config.renewal = RenewalPolicy{0.5, 0.01};
-        config.writer = "replica-1";
-        config.seed = 2026;
-        config.generate_key = gic::agent::test::generate_here;
+        auto config = gic::agent::test::virtual_time_rotator_config(identity);
         config.on_event = [this](RotationEvent const& event) { events.push_back(event); };
         config.release_idle_memory = [this] { ++quiet_spells; };
         return config;

@@ -45,15 +45,7 @@ struct World {
     asio::cancellation_signal stop;
 
     void start() {
-        RotatorConfig config;
-        config.identity = identity;
-        config.algorithm = pki::KeyAlgorithm::ecdsa_p256;
-        config.ttl = 24h;
-        config.renewal = RenewalPolicy{0.5, 0.01};
-        config.writer = "replica-1";
-        config.seed = 2026;
-        config.generate_key = test::generate_here;
-        config.release_idle_memory = [] {};
+        auto config = test::virtual_time_rotator_config(identity);
         config.metrics = metrics.target("workloads/istio-certs");
         config.state = &state;
         rotator = std::make_unique<Rotator>(io.get_executor(), config, ca, roots, store,
