@@ -1,8 +1,10 @@
 // Leader election with several real agents (continuous mode) against the kube-apiserver-emulator:
 // one leader writes; failover after SIGKILL (the lease must run out) and SIGTERM (released: fast);
-// a leader cut off from the API stops writing within the renew deadline; a foreign client-go
-// holder is respected until its lease expires; Events are recorded. The emulator's audit log of
-// writes (who held the Lease, when the Secret was written) is the referee.
+// a foreign client-go holder is respected until its lease expires; Events are recorded. The
+// emulator's audit log of writes (who held the Lease, when the Secret was written) is the referee.
+// A leader cut off from the API stopping within the renew deadline is a decision proved exactly in
+// virtual time (tests/unit/election/test_leader_elector.cpp, and the simulator's single-writer
+// invariant under partitions and black holes), not here in seconds of real time.
 
 #include "common/election_probe.hpp"
 #include "common/sandbox.hpp"
@@ -221,30 +223,6 @@ BOOST_AUTO_TEST_CASE(sigterm_of_the_leader_releases_and_another_leads_at_once) {
     BOOST_TEST(has_event(sb, first_identity + " stopped leading"));
     // The new leader reused the valid Secret: still exactly one write.
     BOOST_TEST(secret_writes(sb).size() == 1u);
-}
-
-BOOST_AUTO_TEST_CASE(a_leader_cut_off_from_the_api_stops_writing_within_the_renew_deadline) {
-    Sandbox sb;
-    // A short certificate TTL keeps the leader writing the Secret every few seconds.
-    auto replicas = start_replicas(sb, 2, elected("4s"));
-    BOOST_TEST_REQUIRE(wait_until([&] { return !leaders(replicas).empty(); }, 20s), all_logs(replicas));
-    auto const leader = the_leader(replicas);
-    BOOST_TEST_REQUIRE(wait_until([&] { return secret_writes(sb).size() >= 2u; }, 20s), all_logs(replicas));
-    // Every Lease update fails from now on (for both replicas: nobody can lead).
-    sb.kube_fault(R"({"verb":"update","resource":"leases","status":500,"reason":"InternalError","message":"injected","count":-1})");
-    auto const cut = Clock::now();
-    BOOST_TEST_REQUIRE(replicas[leader].process->wait_for("stopped leading", 10s).has_value(), all_logs(replicas));
-    std::this_thread::sleep_for(5s);
-    for (auto const& w : secret_writes(sb)) {
-        auto const after = std::chrono::duration_cast<std::chrono::milliseconds>(w.time - cut);
-        // Retry period 0.5 s + renew deadline 2 s after the last renewal sent before the cut; a
-        // request in flight then is cancelled.
-        BOOST_TEST((after < 4000ms), "Secret written " << after.count() << " ms after the API was cut off");
-    }
-    sb.clear_kube_faults();
-    BOOST_TEST(wait_until([&] { return !lease_holder(sb).empty(); }, 15s), all_logs(replicas));
-    BOOST_TEST(wait_until([&] { return replicas[0].terms() + replicas[1].terms() >= 2; }, 15s), all_logs(replicas));
-    check_writes_inside_terms(sb);
 }
 
 BOOST_AUTO_TEST_CASE(a_foreign_client_go_holder_is_respected_until_it_expires) {
