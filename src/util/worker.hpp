@@ -25,7 +25,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
-#include <atomic>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -41,16 +40,9 @@ public:
     Worker(Worker const&) = delete;
     Worker& operator=(Worker const&) = delete;
 
-    // For the fault simulator only, which runs many simulated processes on one thread in virtual
-    // time: every Worker then runs its work on the calling thread, inside the step that asked for
-    // it, so that a run cannot depend on when another thread happens to finish. The agent never
-    // sets it.
-    static void run_on_caller_thread(bool on) noexcept { caller_thread_flag().store(on, std::memory_order_relaxed); }
-
     template <class F>
     boost::asio::awaitable<std::invoke_result_t<F&>> run(F work) {
         using R = std::invoke_result_t<F&>;
-        if (caller_thread_flag().load(std::memory_order_relaxed)) co_return work();
         std::optional<R> value = co_await boost::asio::async_initiate<boost::asio::use_awaitable_t<> const,
                                                                       void(std::exception_ptr, std::optional<R>)>(
             Start<R>{pool_}, boost::asio::use_awaitable, std::move(work));
@@ -58,11 +50,6 @@ public:
     }
 
 private:
-    static std::atomic<bool>& caller_thread_flag() noexcept {
-        static std::atomic<bool> flag{false};
-        return flag;
-    }
-
     template <class R>
     struct Start {
         boost::asio::thread_pool& pool;

@@ -8,7 +8,6 @@
 
 #include "observe/log.hpp"
 #include "simulation.hpp"
-#include "util/worker.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -83,8 +82,6 @@ int main(int argc, char** argv) {
     // The agent's own log lines are not part of a run's record (the trace is).
     std::ostringstream discarded;
     gic::observe::init_logging(gic::observe::Level::error, gic::observe::Format::text, discarded);
-    // Key generation on the loop thread: a run must not depend on another thread's timing.
-    gic::util::Worker::run_on_caller_thread(true);
 
     auto const cpu_start = cpu_seconds();
     double simulated_hours = 0;

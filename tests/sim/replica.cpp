@@ -5,6 +5,7 @@
 #include "agent/input_files.hpp"
 #include "agent/root_bundle_source.hpp"
 #include "agent/rotator.hpp"
+#include "common/key_on_the_loop.hpp"
 #include "election/elector_config.hpp"
 #include "election/leader_elector.hpp"
 #include "pki/certificate.hpp"
@@ -76,6 +77,10 @@ struct Replica::Incarnation {
         config.renewal.ratio = r.timings_.renew_ratio;
         config.writer = r.name_;
         config.seed = derive(seed, 3, 0);
+        config.generate_key = testing::generate_key_on_the_loop;
+        // Giving memory back reads /proc/self/maps: real work every quiet spell of virtual time,
+        // and nothing a simulated replica has to prove.
+        config.release_idle_memory = [] {};
         return config;
     }
 

@@ -4,6 +4,7 @@
 // UNAVAILABLE. Keys are generated on the loop (no thread races a virtual clock).
 
 #include "agent/rotator.hpp"
+#include "common/key_on_the_loop.hpp"
 #include "istio/ca_client.hpp"
 #include "pki/pki.hpp"
 #include "test_ca.hpp"
@@ -57,7 +58,7 @@ private:
 };
 
 inline boost::asio::awaitable<pki::PrivateKey> generate_here(pki::KeyAlgorithm algorithm) {
-    co_return pki::PrivateKey::generate(algorithm);
+    return testing::generate_key_on_the_loop(algorithm);
 }
 
 // A Rotator's settings for virtual-time tests: ECDSA keys generated on the loop (a worker thread
