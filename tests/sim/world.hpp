@@ -23,6 +23,11 @@ struct World {
           istiod(server_clock, trace, deployment_.trust_domain, deployment_.namespace_, deployment_.service_account),
           deployment(std::move(deployment_)),
           timings(timings_) {}
+    // The replicas go first: a replica still running is crashed on the way out, and that records
+    // the end of its writer term in `terms`, which is declared after it.
+    ~World() { replicas.clear(); }
+    World(World const&) = delete;
+    World& operator=(World const&) = delete;
 
     testing::VirtualTime time;
     testing::VirtualClock server_clock;  // the API server's and istiod's clock (no offset)
