@@ -1,7 +1,7 @@
 // gen-istio-cert: keeps an Istio workload certificate in a Kubernetes Secret.
 // One io_context, one thread of ours; everything else is a coroutine on it.
 
-#include "agent/options.hpp"
+#include "agent/setup/options.hpp"
 #include "agent/run_continuous.hpp"
 #include "agent/run_once.hpp"
 #include "build_info.hpp"

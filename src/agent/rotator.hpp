@@ -21,12 +21,12 @@
 // cancelled rotator writes nothing after the cancellation point.
 
 #include "agent/agent_state.hpp"
-#include "agent/certificate_store.hpp"
-#include "agent/identity.hpp"
-#include "agent/issuer.hpp"
-#include "agent/renewal_schedule.hpp"
-#include "agent/rotation_plan.hpp"
-#include "agent/root_bundle_source.hpp"
+#include "agent/effects/certificate_store.hpp"
+#include "agent/decisions/identity.hpp"
+#include "agent/effects/issuer.hpp"
+#include "agent/decisions/renewal_schedule.hpp"
+#include "agent/decisions/rotation_plan.hpp"
+#include "agent/inputs/root_bundle_source.hpp"
 #include "istio/ca_client.hpp"
 #include "observe/metrics.hpp"
 #include "util/backoff.hpp"

@@ -8,7 +8,7 @@
 //   - Events on the Secret (CertificateIssued / CertificateIssueFailed) and on the Lease.
 // Cancellation ends all of them at once; a leader releases its Lease on the way out.
 
-#include "agent/options.hpp"
+#include "agent/setup/options.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

@@ -1,9 +1,9 @@
 #include "agent/run_once.hpp"
 
-#include "agent/certificate_store.hpp"
-#include "agent/issuer.hpp"
-#include "agent/startup.hpp"
-#include "agent/startup_inputs.hpp"
+#include "agent/effects/certificate_store.hpp"
+#include "agent/effects/issuer.hpp"
+#include "agent/setup/settings.hpp"
+#include "agent/setup/startup_inputs.hpp"
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 

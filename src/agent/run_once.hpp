@@ -1,7 +1,7 @@
 #pragma once
 // `--once`: issue one certificate, write it (Secret or --output-dir), print a one-line summary.
 
-#include "agent/options.hpp"
+#include "agent/setup/options.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

@@ -1,6 +1,6 @@
 #include "agent/stored_certificate_check.hpp"
 
-#include "agent/agent_views.hpp"
+#include "agent/decisions/agent_views.hpp"
 #include "observe/log.hpp"
 #include "util/time_format.hpp"
 

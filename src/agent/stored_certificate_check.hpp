@@ -14,8 +14,8 @@
 // Thread Safety: io_context thread only.
 
 #include "agent/agent_state.hpp"
-#include "agent/certificate_store.hpp"
-#include "agent/root_bundle_source.hpp"
+#include "agent/effects/certificate_store.hpp"
+#include "agent/inputs/root_bundle_source.hpp"
 #include "util/clock.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

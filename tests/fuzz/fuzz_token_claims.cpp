@@ -1,7 +1,7 @@
 // Service-account JWTs (the token file, TokenRequest answers): the claims that name the identity.
 // Invariant: an accepted token names a namespace and a service account.
 
-#include "agent/token_claims.hpp"
+#include "agent/setup/token_claims.hpp"
 #include "fuzz_check.hpp"
 
 #include <cstddef>

@@ -16,7 +16,7 @@ MANIFESTS = ROOT / "manifests"
 # Envoy Gateway's proxy containers' ports (internal/infrastructure/kubernetes/proxy/resource.go):
 # admin 19000, stats 19001, shutdown manager 19002, readiness 19003.
 ENVOY_RESERVED_PORTS = range(19000, 19004)
-# In-cluster paths the agent reads (src/agent/options.hpp, src/kube/rest_config.hpp).
+# In-cluster paths the agent reads (src/agent/setup/options.hpp, src/kube/rest_config.hpp).
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 ISTIO_TOKEN_PATH = "/var/run/secrets/tokens/istio-token"
 ROOT_CERT_PATH = "/var/run/secrets/istio/root-cert.pem"

@@ -1,9 +1,9 @@
 #include "replica.hpp"
 
-#include "agent/certificate_store.hpp"
-#include "agent/identity.hpp"
-#include "agent/input_files.hpp"
-#include "agent/root_bundle_source.hpp"
+#include "agent/effects/certificate_store.hpp"
+#include "agent/decisions/identity.hpp"
+#include "agent/inputs/mounted_files.hpp"
+#include "agent/inputs/root_bundle_source.hpp"
 #include "agent/rotator.hpp"
 #include "common/key_on_the_loop.hpp"
 #include "election/elector_config.hpp"

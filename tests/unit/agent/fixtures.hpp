@@ -1,7 +1,7 @@
 #pragma once
 // Real certificates for agent unit tests: a root, and leaves issued for a fresh key.
 
-#include "agent/tls_material.hpp"
+#include "agent/decisions/tls_material.hpp"
 #include "test_ca.hpp"
 
 #include <chrono>

@@ -2,7 +2,7 @@
 // A CertificateStore in memory for agent unit tests, with the rule every real store keeps: a
 // newer valid certificate is never replaced. Judged at the given clock's wall time.
 
-#include "agent/certificate_store.hpp"
+#include "agent/effects/certificate_store.hpp"
 #include "test_ca.hpp"
 #include "util/clock.hpp"
 

@@ -1,7 +1,7 @@
 // What the probes and the metrics make of the agent state (agent_views): /readyz, /healthz and the
 // gauges as pure functions of the facts and the wall time, table by table.
 
-#include "agent/agent_views.hpp"
+#include "agent/decisions/agent_views.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,8 +1,8 @@
 // What may be learned over the Kubernetes API at startup (check_bootstrap_trust), and minted
 // tokens whose expiry lies past what time_point holds.
 
-#include "agent/minted_token_source.hpp"
-#include "agent/startup.hpp"
+#include "agent/inputs/minted_token_source.hpp"
+#include "agent/setup/settings.hpp"
 
 #include "util/time_bounds.hpp"
 

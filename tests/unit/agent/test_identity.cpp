@@ -1,6 +1,6 @@
-#include "agent/identity.hpp"
+#include "agent/decisions/identity.hpp"
 
-#include "agent/startup.hpp"
+#include "agent/setup/settings.hpp"
 #include "util/base64.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-#include "agent/input_files.hpp"
+#include "agent/inputs/mounted_files.hpp"
 
 #include "common/temp_dir.hpp"
 #include "fixtures.hpp"

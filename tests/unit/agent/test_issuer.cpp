@@ -2,7 +2,7 @@
 // receive time is the clock's wall time, and a CA signing for another trust domain is a
 // configuration error.
 
-#include "agent/issuer.hpp"
+#include "agent/effects/issuer.hpp"
 
 #include "common/virtual_clock.hpp"
 #include "test_authority.hpp"

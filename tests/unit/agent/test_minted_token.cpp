@@ -1,7 +1,7 @@
 // When the minted Istio token is minted again: the pure decision, and keep_fresh() running it in
 // virtual time against an in-test TokenRequest endpoint.
 
-#include "agent/minted_token_source.hpp"
+#include "agent/inputs/minted_token_source.hpp"
 
 #include "common/virtual_clock.hpp"
 #include "util/base64.hpp"

@@ -1,4 +1,4 @@
-#include "agent/options.hpp"
+#include "agent/setup/options.hpp"
 
 #include "util/error.hpp"
 

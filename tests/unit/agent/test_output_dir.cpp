@@ -1,6 +1,6 @@
-#include "agent/output_dir.hpp"
+#include "agent/effects/output_dir.hpp"
 
-#include "agent/output_dir_layout.hpp"
+#include "agent/decisions/output_dir_layout.hpp"
 #include "common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>

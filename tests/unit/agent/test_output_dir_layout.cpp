@@ -1,4 +1,4 @@
-#include "agent/output_dir_layout.hpp"
+#include "agent/decisions/output_dir_layout.hpp"
 
 #include <boost/test/unit_test.hpp>
 

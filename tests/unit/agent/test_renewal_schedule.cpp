@@ -1,4 +1,4 @@
-#include "agent/renewal_schedule.hpp"
+#include "agent/decisions/renewal_schedule.hpp"
 
 #include "util/time_bounds.hpp"
 

@@ -1,7 +1,7 @@
 // The Rotator's decisions, table-driven, without I/O or waiting: what is stored and the time go
 // in, the next step comes out.
 
-#include "agent/rotation_plan.hpp"
+#include "agent/decisions/rotation_plan.hpp"
 
 #include <boost/test/unit_test.hpp>
 

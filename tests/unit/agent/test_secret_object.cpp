@@ -1,4 +1,4 @@
-#include "agent/secret_object.hpp"
+#include "agent/effects/secret_object.hpp"
 
 #include "fixtures.hpp"
 #include "util/base64.hpp"

@@ -2,9 +2,9 @@
 // resourceVersion, conflicts re-read and retried, a newer certificate kept (judged at the store's
 // clock), a Secret of another type left alone.
 
-#include "agent/certificate_store.hpp"
+#include "agent/effects/certificate_store.hpp"
 
-#include "agent/secret_object.hpp"
+#include "agent/effects/secret_object.hpp"
 #include "common/virtual_clock.hpp"
 #include "fixtures.hpp"
 

@@ -1,4 +1,4 @@
-#include "agent/tls_material.hpp"
+#include "agent/decisions/tls_material.hpp"
 
 #include "fixtures.hpp"
 

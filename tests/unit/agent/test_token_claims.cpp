@@ -1,4 +1,4 @@
-#include "agent/token_claims.hpp"
+#include "agent/setup/token_claims.hpp"
 
 #include "util/base64.hpp"
 #include "util/time_bounds.hpp"
