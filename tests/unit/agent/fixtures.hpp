@@ -9,6 +9,13 @@
 
 namespace gic::test {
 
+// The wall time virtual-time tests start at: now, in whole seconds (certificates carry whole
+// seconds, so a renewal computed from one lands on the same instant the test computes).
+inline std::chrono::system_clock::time_point now_in_whole_seconds() {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// A self-signed ECDSA root valid for a year.
 inline emu::CertificateAuthority make_root(std::string const& name = "root") {
     return emu::CertificateAuthority::create_root("cluster.local", name, pki::KeyAlgorithm::ecdsa_p256, std::chrono::hours(24 * 365));
 }

@@ -5,6 +5,7 @@
 #include "agent/effects/issuer.hpp"
 
 #include "common/virtual_clock.hpp"
+#include "fixtures.hpp"
 #include "test_authority.hpp"
 #include "test_ca.hpp"
 
@@ -37,18 +38,16 @@ void rethrow(std::exception_ptr e) {
 }
 
 struct Issuance {
-    testing::VirtualTime time{std::chrono::system_clock::time_point(
-        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()))};
+    testing::VirtualTime time{gic::test::now_in_whole_seconds()};
     testing::VirtualClock clock{time};
     asio::io_context io;
-    emu::CertificateAuthority root =
-        emu::CertificateAuthority::create_root("cluster.local", "root", pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
-    test::TestCa ca{clock, &root, identity.spiffe_id()};
+    emu::CertificateAuthority root = gic::test::make_root();
+    agent::test::TestCa ca{clock, &root, identity.spiffe_id()};
     int tokens_read = 0;
 
     Outcome issue(int attempts) {
         IssueParams const params{identity, pki::KeyAlgorithm::ecdsa_p256, std::chrono::hours(1), {root.cert()}, nullptr,
-                                 test::generate_here};
+                                 agent::test::generate_here};
         std::function<Result<std::string>()> const token_reader = [this] {
             return Result<std::string>("token-" + std::to_string(++tokens_read));
         };
@@ -90,9 +89,9 @@ BOOST_AUTO_TEST_CASE(gives_up_after_the_attempts_as_a_retriable_failure) {
 
 BOOST_AUTO_TEST_CASE(a_ca_signing_for_another_trust_domain_is_a_configuration_error) {
     Issuance i;
-    test::TestCa other{i.clock, &i.root, "spiffe://mesh.example/ns/workloads/sa/payments"};
+    agent::test::TestCa other{i.clock, &i.root, "spiffe://mesh.example/ns/workloads/sa/payments"};
     IssueParams const params{identity, pki::KeyAlgorithm::ecdsa_p256, std::chrono::hours(1), {i.root.cert()}, nullptr,
-                             test::generate_here};
+                             agent::test::generate_here};
     std::function<Result<std::string>()> const token_reader = [] { return Result<std::string>(std::string("t")); };
     util::BackoffPolicy const backoff;
     std::optional<Outcome> outcome;

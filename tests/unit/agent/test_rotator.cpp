@@ -5,6 +5,7 @@
 
 #include "common/virtual_clock.hpp"
 #include "memory_store.hpp"
+#include "fixtures.hpp"
 #include "test_authority.hpp"
 #include "test_ca.hpp"
 
@@ -36,9 +37,7 @@ namespace asio = boost::asio;
 
 WorkloadIdentity const identity{"cluster.local", "workloads", "payments"};
 
-emu::CertificateAuthority make_root(std::string const& name) {
-    return emu::CertificateAuthority::create_root("cluster.local", name, pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
-}
+using gic::test::make_root;
 
 RootBundle bundle_of(std::vector<emu::CertificateAuthority const*> const& cas) {
     RootBundle bundle;
@@ -54,7 +53,7 @@ KeyedChain parsed(TlsMaterial const& material) { return parse_tls_material(mater
 // One Rotator with its CA, store and roots, on one io_context in virtual time.
 struct World {
     // A whole second, so that certificate times (whole seconds) match the clock exactly.
-    testing::VirtualTime time{system_clock::time_point(floor<seconds>(system_clock::now()))};
+    testing::VirtualTime time{gic::test::now_in_whole_seconds()};
     testing::VirtualClock clock{time};
     asio::io_context io;
     emu::CertificateAuthority root_a = make_root("root A");

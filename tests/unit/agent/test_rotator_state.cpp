@@ -4,6 +4,7 @@
 #include "agent/rotator.hpp"
 
 #include "common/virtual_clock.hpp"
+#include "fixtures.hpp"
 #include "memory_store.hpp"
 #include "test_authority.hpp"
 #include "test_ca.hpp"
@@ -31,13 +32,12 @@ WorkloadIdentity const identity{"cluster.local", "workloads", "payments"};
 bool has_line(std::string const& text, std::string const& line) { return text.find("\n" + line + "\n") != std::string::npos; }
 
 struct World {
-    testing::VirtualTime time{system_clock::time_point(floor<seconds>(system_clock::now()))};
+    testing::VirtualTime time{gic::test::now_in_whole_seconds()};
     testing::VirtualClock clock{time};
     asio::io_context io;
-    emu::CertificateAuthority root =
-        emu::CertificateAuthority::create_root("cluster.local", "root", pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
-    test::TestCa ca{clock, &root, identity.spiffe_id()};
-    test::MemoryStore store{clock, identity.spiffe_id()};
+    emu::CertificateAuthority root = gic::test::make_root();
+    agent::test::TestCa ca{clock, &root, identity.spiffe_id()};
+    agent::test::MemoryStore store{clock, identity.spiffe_id()};
     RootBundleSource roots{"memory", RootBundle{root.cert().to_pem(), {root.cert()}}, false};
     observe::AgentMetrics metrics{"test"};
     AgentState state;
@@ -45,7 +45,7 @@ struct World {
     asio::cancellation_signal stop;
 
     void start() {
-        auto config = test::virtual_time_rotator_config(identity);
+        auto config = agent::test::virtual_time_rotator_config(identity);
         config.metrics = metrics.target("workloads/istio-certs");
         config.state = &state;
         rotator = std::make_unique<Rotator>(io.get_executor(), config, ca, roots, store,

@@ -4,6 +4,7 @@
 #include "agent/stored_certificate_check.hpp"
 
 #include "common/virtual_clock.hpp"
+#include "fixtures.hpp"
 #include "memory_store.hpp"
 #include "test_ca.hpp"
 
@@ -27,14 +28,12 @@ namespace asio = boost::asio;
 std::string const spiffe_id = "spiffe://cluster.local/ns/workloads/sa/payments";
 
 struct Probe {
-    testing::VirtualTime time{std::chrono::system_clock::time_point(
-        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()))};
+    testing::VirtualTime time{gic::test::now_in_whole_seconds()};
     testing::VirtualClock clock{time};
     asio::io_context io;
-    emu::CertificateAuthority root =
-        emu::CertificateAuthority::create_root("cluster.local", "root", pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
+    emu::CertificateAuthority root = gic::test::make_root();
     RootBundleSource roots{"memory", RootBundle{root.cert().to_pem(), {root.cert()}}, false};
-    test::MemoryStore store{clock, spiffe_id};
+    agent::test::MemoryStore store{clock, spiffe_id};
     // A follower: another replica holds the Lease.
     AgentState state = [] {
         AgentState s;
@@ -114,9 +113,9 @@ BOOST_AUTO_TEST_CASE(the_writer_answers_from_the_state_and_never_reads) {
     testing::VirtualTime time{std::chrono::system_clock::time_point(std::chrono::hours(500'000))};
     testing::VirtualClock clock{time};
     asio::io_context io;
-    auto root = emu::CertificateAuthority::create_root("cluster.local", "root", pki::KeyAlgorithm::ecdsa_p256, 24h * 365);
+    auto root = gic::test::make_root();
     RootBundleSource roots{"memory", RootBundle{root.cert().to_pem(), {root.cert()}}, false};
-    test::MemoryStore store{clock, spiffe_id};
+    agent::test::MemoryStore store{clock, spiffe_id};
     store.put_signed_by(root, clock.wall_now(), 1h);
     AgentState state;  // no election: the only writer
     StoredCertificateCheck check{io.get_executor(), clock, store, roots, spiffe_id, state, 10s};
