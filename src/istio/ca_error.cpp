@@ -2,6 +2,7 @@
 
 #include "istio/ca_client.hpp"
 #include "istio/ca_channel.hpp"
+#include "util/server_text.hpp"
 
 #include <initializer_list>
 #include <stdexcept>
@@ -62,14 +63,6 @@ bool is_other_tls_failure(std::string const& message) {
     return mentions(message, {"Ssl handshake", "SSL_ERROR", "handshake", "certificate"});
 }
 
-// Newlines in a server message would break the one-line contract.
-std::string one_line(std::string text) {
-    for (char& c : text) {
-        if (c == '\n' || c == '\r') c = ' ';
-    }
-    return text;
-}
-
 std::string server_name_for_hint(CaError const& e) {
     return e.tls_server_name.empty() ? std::string("the host of --ca-address") : e.tls_server_name;
 }
@@ -122,7 +115,7 @@ std::string hint(CaError const& e) {
 
 std::string CaError::describe() const {
     std::string line = "CA " + address + ": " + std::string(status_code_name(code));
-    if (!message.empty()) line += ": " + one_line(message);
+    if (!message.empty()) line += ": " + util::server_text(message);
     if (auto h = hint(*this); !h.empty()) line += "; " + h;
     return line;
 }

@@ -2,6 +2,8 @@
 
 #include "kube/status_parse.hpp"
 
+#include "util/server_text.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -40,14 +42,7 @@ CodeInfo info_for_code(int code) {
 }
 
 // A short, single-line excerpt of a non-Status body for the message.
-std::string excerpt(std::string_view body) {
-    std::string out;
-    for (char c : body.substr(0, 200)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    while (!out.empty() && out.front() == ' ') out.erase(out.begin());
-    if (body.size() > 200) out += "...";
-    return out;
-}
+std::string excerpt(std::string_view body) { return util::server_text(body, 200); }
 
 }  // namespace
 
@@ -80,10 +75,10 @@ ApiError api_error_from_response(int http_code, std::string_view body,
 
     if (status) {
         if (auto const* reason = status->if_contains("reason"); reason && reason->is_string()) {
-            error.reason = std::string(reason->as_string());
+            error.reason = util::server_text(reason->as_string(), 64);
         }
         if (auto const* message = status->if_contains("message"); message && message->is_string()) {
-            error.message = std::string(message->as_string());
+            error.message = util::server_text(message->as_string());
         }
         auto const* details = status->if_contains("details");
         if (details && details->is_object() && !error.retry_after) {

@@ -3,6 +3,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+
 using namespace gic::kube;
 using namespace std::chrono_literals;
 
@@ -19,6 +21,24 @@ BOOST_AUTO_TEST_CASE(status_body_gives_reason_and_message) {
     BOOST_TEST(e.message == "secrets \"x\" not found");
     BOOST_TEST(e.is_not_found());
     BOOST_TEST(!e.retry_after.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_hostile_status_cannot_add_lines_or_escapes_or_grow_the_description) {
+    std::string const long_message(100000, 'm');
+    auto e = api_error_from_response(
+        500,
+        R"({"kind":"Status","reason":"Internal\nError","message":"first\nlevel=error msg=\"forged\"\u001b[2J )" +
+            long_message + R"("})",
+        std::nullopt);
+    BOOST_TEST(e.reason == "Internal Error");
+    BOOST_TEST(e.message.find("first level=error msg=\"forged\"?[2J mmm") == 0);
+    BOOST_TEST(e.message.size() == 512 + 3);
+    e.verb = "update";
+    e.resource = "secrets";
+    auto const description = e.describe();
+    BOOST_TEST(description.find('\n') == std::string::npos);
+    BOOST_TEST(description.find('\x1b') == std::string::npos);
+    BOOST_TEST(description.size() < 700);
 }
 
 BOOST_AUTO_TEST_CASE(already_exists_versus_conflict) {
