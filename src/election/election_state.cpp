@@ -2,19 +2,10 @@
 
 namespace gic::election {
 
-namespace json = boost::json;
-
 ElectionState::ElectionState(std::string namespace_, std::string name, std::string identity,
                              std::chrono::seconds lease_duration)
     : namespace_(std::move(namespace_)), name_(std::move(name)), identity_(std::move(identity)),
       lease_duration_(lease_duration) {}
-
-Result<void> ElectionState::observe(json::object const& lease, SteadyTime now) {
-    auto typed = parse_lease(lease);
-    if (!typed) return typed.error();
-    observe(std::move(*typed), now);
-    return {};
-}
 
 void ElectionState::observe(Lease lease, SteadyTime now) {
     if (!observed_ || *observed_ != lease.record) {
@@ -30,13 +21,10 @@ void ElectionState::observe_absent() {
     observed_lease_.reset();
 }
 
-Result<void> ElectionState::observe_written(json::object const& lease, SteadyTime now) {
-    auto typed = parse_lease(lease);
-    if (!typed) return typed.error();
-    observed_ = typed->record;
+void ElectionState::observe_written(Lease lease, SteadyTime now) {
+    observed_ = lease.record;
     observed_time_ = now;
-    observed_lease_ = std::move(*typed);
-    return {};
+    observed_lease_ = std::move(lease);
 }
 
 bool ElectionState::is_leader() const { return observed_ && observed_->holder_identity == identity_; }
@@ -65,17 +53,16 @@ LeaderElectionRecord ElectionState::desired_record(WallTime wall_now) const {
     return record;
 }
 
-std::optional<json::object> ElectionState::fast_renew_body(SteadyTime now, WallTime wall_now) const {
+std::optional<Lease> ElectionState::fast_renew_body(SteadyTime now, WallTime wall_now) const {
     if (!is_leader() || !observed_lease_ || !(*expiry() > now)) return std::nullopt;
     auto renewed = *observed_lease_;
     renewed.record = desired_record(wall_now);
     renewed.record.acquire_time = observed_->acquire_time;
     renewed.record.leader_transitions = observed_->leader_transitions;
-    return to_json(renewed);
+    return renewed;
 }
 
-AcquireDecision ElectionState::decide_after_get(std::optional<json::object> const& fetched, SteadyTime now,
-                                                WallTime wall_now) {
+AcquireDecision ElectionState::decide_after_get(std::optional<Lease> const& fetched, SteadyTime now, WallTime wall_now) {
     AcquireDecision decision;
     auto record = desired_record(wall_now);
     if (!fetched) {
@@ -84,13 +71,7 @@ AcquireDecision ElectionState::decide_after_get(std::optional<json::object> cons
         decision.body = new_lease(namespace_, name_, record);  // leaseTransitions 0
         return decision;
     }
-    auto lease = parse_lease(*fetched);
-    if (!lease) {
-        decision.kind = AcquireDecision::Kind::invalid;
-        decision.error = lease.error().message;
-        return decision;
-    }
-    observe(*lease, now);
+    observe(*fetched, now);
     if (held_by_other(now)) {
         decision.kind = AcquireDecision::Kind::held_by_other;
         return decision;
@@ -102,22 +83,20 @@ AcquireDecision ElectionState::decide_after_get(std::optional<json::object> cons
         record.leader_transitions = observed_->leader_transitions + 1;
     }
     decision.kind = AcquireDecision::Kind::update;
-    lease->record = record;
-    decision.body = to_json(*lease);  // the resourceVersion just read
+    decision.body = *fetched;  // the resourceVersion just read, and every field we do not model
+    decision.body.record = record;
     return decision;
 }
 
-std::optional<json::object> ElectionState::release_body(json::object const& fetched, WallTime wall_now) const {
-    auto current = parse_lease(fetched);
-    if (!current || current->record.holder_identity != identity_) return std::nullopt;
-    LeaderElectionRecord record;
-    record.holder_identity = "";
-    record.lease_duration_seconds = 1;
-    record.acquire_time = wall_now;
-    record.renew_time = wall_now;
-    record.leader_transitions = current->record.leader_transitions;
-    current->record = record;
-    return to_json(*current);
+std::optional<Lease> ElectionState::release_body(Lease const& fetched, WallTime wall_now) const {
+    if (fetched.record.holder_identity != identity_) return std::nullopt;
+    auto released = fetched;
+    released.record.holder_identity = "";
+    released.record.lease_duration_seconds = 1;
+    released.record.acquire_time = wall_now;
+    released.record.renew_time = wall_now;
+    // leaseTransitions stays as read.
+    return released;
 }
 
 }  // namespace gic::election

@@ -7,9 +7,6 @@
 // Thread Safety: none needed (one io_context thread).
 
 #include "election/lease_record.hpp"
-#include "util/error.hpp"
-
-#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <optional>
@@ -21,10 +18,9 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // What a GET of the Lease leads to.
 struct AcquireDecision {
-    enum class Kind { create, update, held_by_other, invalid };
-    Kind kind = Kind::invalid;
-    boost::json::object body;   // for create/update
-    std::string error;          // for invalid: the Lease cannot be read as a record
+    enum class Kind { create, update, held_by_other };
+    Kind kind = Kind::held_by_other;
+    Lease body;  // for create/update: the Lease to send
 };
 
 class ElectionState {
@@ -37,13 +33,11 @@ public:
 
     // Records a Lease read from the API (GET, LIST, watch event). observedTime moves only when
     // the record's content changes, so metadata-only changes do not extend the lease.
-    // The error names the bad field; the observation is then left as it was.
-    Result<void> observe(boost::json::object const& lease, SteadyTime now);
     void observe(Lease lease, SteadyTime now);
     // The Lease does not exist (404, DELETED event): anyone may create it.
     void observe_absent();
     // A write of ours succeeded: observed = what the server returned, observedTime = now.
-    Result<void> observe_written(boost::json::object const& lease, SteadyTime now);
+    void observe_written(Lease lease, SteadyTime now);
 
     std::optional<LeaderElectionRecord> const& observed() const { return observed_; }
     std::optional<SteadyTime> observed_time() const { return observed_time_; }
@@ -60,14 +54,14 @@ public:
     // otherwise its expiry by our clock.
     SteadyTime chance_at(SteadyTime now) const;
 
-    // Step 2 of tryAcquireOrRenew: the PUT body of a renewal from the cached object, when we
+    // Step 2 of tryAcquireOrRenew: the Lease to PUT for a renewal from the cached one, when we
     // believe we lead and the lease has not expired by our clock; nullopt otherwise.
-    std::optional<boost::json::object> fast_renew_body(SteadyTime now, WallTime wall_now) const;
+    std::optional<Lease> fast_renew_body(SteadyTime now, WallTime wall_now) const;
     // Steps 3-6 after a GET: `fetched` is the Lease, or nullopt for 404. Observes `fetched`.
-    AcquireDecision decide_after_get(std::optional<boost::json::object> const& fetched, SteadyTime now, WallTime wall_now);
-    // Release: the PUT body that empties the holder of `fetched` (freshly read), or nullopt when
-    // it no longer names us (never blank a newer leader's Lease).
-    std::optional<boost::json::object> release_body(boost::json::object const& fetched, WallTime wall_now) const;
+    AcquireDecision decide_after_get(std::optional<Lease> const& fetched, SteadyTime now, WallTime wall_now);
+    // Release: the Lease to PUT that empties the holder of `fetched` (freshly read), or nullopt
+    // when it no longer names us (never blank a newer leader's Lease).
+    std::optional<Lease> release_body(Lease const& fetched, WallTime wall_now) const;
 
     // The record we would write to hold the Lease now.
     LeaderElectionRecord desired_record(WallTime wall_now) const;

@@ -4,7 +4,6 @@
 
 namespace gic::election {
 
-namespace json = boost::json;
 using boost::asio::awaitable;
 
 namespace {
@@ -26,9 +25,8 @@ Attempt acquired() {
     return a;
 }
 
-Attempt written(ElectionState& state, json::object const& lease, util::Clock const& clock, char const* what) {
-    if (auto observed = state.observe_written(lease, clock.steady_now()); !observed)
-        return failed(what, state, "the server answered with " + observed.error().message);
+Attempt written(ElectionState& state, Lease lease, util::Clock const& clock) {
+    state.observe_written(std::move(lease), clock.steady_now());
     return acquired();
 }
 
@@ -37,37 +35,35 @@ Attempt written(ElectionState& state, json::object const& lease, util::Clock con
 awaitable<Attempt> try_acquire_or_renew(LeaseApi& api, ElectionState& state, util::Clock const& clock) {
     // Fast path: we lead and the lease has not expired by our clock: renew the cached object.
     if (auto body = state.fast_renew_body(clock.steady_now(), wall_now(clock))) {
-        auto const renewed = co_await api.update(*body);
-        if (renewed) co_return written(state, *renewed, clock, "renewing");
+        auto renewed = co_await api.update(*body);
+        if (renewed) co_return written(state, std::move(*renewed), clock);
         observe::log_debug(component, "renewal from the cached Lease failed; re-reading it",
                            {{"lease", state.lease_namespace() + "/" + state.lease_name()},
                             {"error", renewed.error().describe()}});
     }
-    auto const fetched = co_await api.get();
-    std::optional<json::object> current;
+    auto fetched = co_await api.get();
+    std::optional<Lease> current;
     if (fetched) {
-        current = *fetched;
+        current = std::move(*fetched);
     } else if (!fetched.error().is_not_found()) {
         co_return failed("reading", state, fetched.error().describe());
     }
     auto decision = state.decide_after_get(current, clock.steady_now(), wall_now(clock));
     switch (decision.kind) {
-    case AcquireDecision::Kind::invalid:
-        co_return failed("reading", state, decision.error);
     case AcquireDecision::Kind::held_by_other: {
         Attempt a;
         a.outcome = Attempt::Outcome::held_by_other;
         co_return a;
     }
     case AcquireDecision::Kind::create: {
-        auto const created = co_await api.create(decision.body);
+        auto created = co_await api.create(decision.body);
         if (!created) co_return failed("creating", state, created.error().describe());
-        co_return written(state, *created, clock, "creating");
+        co_return written(state, std::move(*created), clock);
     }
     case AcquireDecision::Kind::update: {
-        auto const updated = co_await api.update(decision.body);
+        auto updated = co_await api.update(decision.body);
         if (!updated) co_return failed("updating", state, updated.error().describe());
-        co_return written(state, *updated, clock, "updating");
+        co_return written(state, std::move(*updated), clock);
     }
     }
     co_return failed("deciding on", state, "unknown decision");
@@ -79,7 +75,7 @@ awaitable<Result<void>> release(LeaseApi& api, ElectionState& state, util::Clock
     if (!state.is_leader()) co_return Result<void>{};
     Error last = make_error("releasing Lease " + lease, "no attempt made");
     for (int i = 0; i < attempts; ++i) {
-        auto const fetched = co_await api.get();
+        auto fetched = co_await api.get();
         if (!fetched) {
             if (fetched.error().is_not_found()) co_return Result<void>{};
             co_return make_error("reading Lease " + lease + " before releasing it", fetched.error().describe());
@@ -87,12 +83,12 @@ awaitable<Result<void>> release(LeaseApi& api, ElectionState& state, util::Clock
         auto body = state.release_body(*fetched, wall_now(clock));
         if (!body) {
             // Someone else holds it now: leave their Lease alone.
-            (void)state.observe(*fetched, clock.steady_now());
+            state.observe(std::move(*fetched), clock.steady_now());
             co_return Result<void>{};
         }
-        auto const updated = co_await api.update(*body);
+        auto updated = co_await api.update(*body);
         if (updated) {
-            (void)state.observe_written(*updated, clock.steady_now());
+            state.observe_written(std::move(*updated), clock.steady_now());
             co_return Result<void>{};
         }
         last = make_error("releasing Lease " + lease, updated.error().describe());

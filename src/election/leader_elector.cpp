@@ -13,7 +13,6 @@
 
 namespace gic::election {
 
-namespace json = boost::json;
 namespace asio = boost::asio;
 using asio::awaitable;
 using namespace asio::experimental::awaitable_operators;
@@ -84,7 +83,7 @@ awaitable<Attempt> LeaderElector::attempt() {
     } else if (watch_sequence_ != sequence) {
         // The watch saw a change while our GET was in flight; its view may be the newer one.
         if (latest_watched_) {
-            (void)state_.observe(*latest_watched_, clock_.steady_now());
+            state_.observe(*latest_watched_, clock_.steady_now());
         } else {
             state_.observe_absent();
         }
@@ -98,17 +97,14 @@ awaitable<void> LeaderElector::sleep_until(SteadyTime when) {
     (void)co_await wake_.wait();
 }
 
-void LeaderElector::watched(std::optional<json::object> lease) {
+void LeaderElector::watched(std::optional<Lease> const& lease) {
+    // An unreadable Lease never gets here: the follower logs it and keeps the last one.
     if (lease) {
-        if (auto observed = state_.observe(*lease, clock_.steady_now()); !observed) {
-            observe::log_warning(component, "ignoring an unreadable Lease",
-                                 {{"lease", lease_display()}, {"error", observed.error().message}});
-            return;
-        }
+        state_.observe(*lease, clock_.steady_now());
     } else {
         state_.observe_absent();
     }
-    latest_watched_ = std::move(lease);
+    latest_watched_ = lease;
     ++watch_sequence_;
     wake_.cancel();
 }
@@ -143,8 +139,8 @@ awaitable<void> LeaderElector::acquire_loop() {
 awaitable<void> LeaderElector::watch_lease() {
     kube::FollowedObject followed{lease_ref(config_.lease_namespace, ""), config_.lease_name, "Lease " + lease_display(),
                                   component};
-    co_await kube::follow_object(kube_api_, clock_, watch_seed_, std::move(followed),
-                                 [this](std::optional<json::object> const& lease) { watched(lease); });
+    co_await kube::follow_object<Lease>(kube_api_, clock_, watch_seed_, std::move(followed), parse_lease,
+                                        [this](std::optional<Lease> const& lease) { watched(lease); });
 }
 
 awaitable<void> LeaderElector::follow_until_acquired() {

@@ -86,7 +86,7 @@ private:
     boost::asio::awaitable<void> sleep_until(SteadyTime when);
     boost::asio::awaitable<void> stop_and_release();
 
-    void watched(std::optional<boost::json::object> lease);
+    void watched(std::optional<Lease> const& lease);
     void report(char const* what);
     std::string lease_display() const;
 
@@ -102,7 +102,7 @@ private:
     std::uint64_t watch_seed_;
     util::Timer wake_;
     // The watch's latest view (nullopt: deleted), re-applied after an attempt that raced with it.
-    std::optional<boost::json::object> latest_watched_;
+    std::optional<Lease> latest_watched_;
     std::uint64_t watch_sequence_ = 0;
     bool leading_ = false;
     std::optional<util::WallTime> last_renew_;

@@ -9,6 +9,22 @@ namespace json = boost::json;
 using boost::asio::awaitable;
 using namespace boost::asio::experimental::awaitable_operators;
 
+namespace {
+
+constexpr char lease_group[] = "coordination.k8s.io";
+
+kube::ApiError lease_error(kube::ResourceRef const& ref, char const* verb) {
+    kube::ApiError e;
+    e.verb = verb;
+    e.resource = ref.resource;
+    e.api_group = lease_group;
+    e.namespace_ = ref.namespace_;
+    e.name = ref.name;
+    return e;
+}
+
+}  // namespace
+
 kube::ResourceRef lease_ref(std::string const& namespace_, std::string const& name) {
     kube::ResourceRef ref;
     ref.group_version = "coordination.k8s.io/v1";
@@ -18,49 +34,64 @@ kube::ResourceRef lease_ref(std::string const& namespace_, std::string const& na
     return ref;
 }
 
+kube::ApiError malformed_lease(kube::ResourceRef const& ref, char const* verb, Error const& unreadable) {
+    auto e = lease_error(ref, verb);
+    e.reason = "Malformed";
+    e.message = "the answer is not a readable Lease: " + unreadable.message;
+    return e;
+}
+
 KubeLeaseApi::KubeLeaseApi(kube::Api& api, std::string namespace_, std::string name)
     : api_(api), ref_(lease_ref(namespace_, name)) {}
 
-awaitable<kube::ApiResult<json::object>> KubeLeaseApi::get() { co_return co_await api_.get(ref_); }
-
-awaitable<kube::ApiResult<json::object>> KubeLeaseApi::create(json::object const& lease) {
-    co_return co_await api_.create(ref_, lease);
+LeaseResult KubeLeaseApi::typed(kube::ApiResult<json::object> answer, char const* verb) const {
+    if (!answer) return answer.error();
+    auto lease = parse_lease(*answer);
+    if (!lease) return malformed_lease(ref_, verb, lease.error());
+    return std::move(*lease);
 }
 
-awaitable<kube::ApiResult<json::object>> KubeLeaseApi::update(json::object const& lease) {
-    co_return co_await api_.update(ref_, lease);
+awaitable<LeaseResult> KubeLeaseApi::get() {
+    auto answer = co_await api_.get(ref_);
+    co_return typed(std::move(answer), "get");
+}
+
+awaitable<LeaseResult> KubeLeaseApi::create(Lease const& lease) {
+    auto const body = to_json(lease);  // named: the call keeps a reference to it while suspended
+    auto answer = co_await api_.create(ref_, body);
+    co_return typed(std::move(answer), "create");
+}
+
+awaitable<LeaseResult> KubeLeaseApi::update(Lease const& lease) {
+    auto const body = to_json(lease);  // named: the call keeps a reference to it while suspended
+    auto answer = co_await api_.update(ref_, body);
+    co_return typed(std::move(answer), "update");
 }
 
 BoundedLeaseApi::BoundedLeaseApi(LeaseApi& inner, util::Clock& clock, std::chrono::milliseconds timeout,
                                  kube::ResourceRef ref)
     : inner_(inner), clock_(clock), timeout_(timeout), ref_(std::move(ref)) {}
 
-awaitable<kube::ApiResult<json::object>> BoundedLeaseApi::bounded(awaitable<kube::ApiResult<json::object>> call,
-                                                                  char const* verb) {
+awaitable<LeaseResult> BoundedLeaseApi::bounded(awaitable<LeaseResult> call, char const* verb) {
     util::Timer timer(co_await boost::asio::this_coro::executor, clock_);
     timer.expires_after(timeout_);
     // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
     auto race = std::move(call) || timer.wait();
     auto raced = co_await std::move(race);
     if (raced.index() == 0) co_return std::move(std::get<0>(raced));
-    kube::ApiError timed_out;
+    auto timed_out = lease_error(ref_, verb);
     timed_out.reason = "Timeout";
     timed_out.message = "no answer within " + std::to_string(timeout_.count()) + " ms";
-    timed_out.verb = verb;
-    timed_out.resource = ref_.resource;
-    timed_out.api_group = "coordination.k8s.io";
-    timed_out.namespace_ = ref_.namespace_;
-    timed_out.name = ref_.name;
     co_return timed_out;
 }
 
-awaitable<kube::ApiResult<json::object>> BoundedLeaseApi::get() { co_return co_await bounded(inner_.get(), "get"); }
+awaitable<LeaseResult> BoundedLeaseApi::get() { co_return co_await bounded(inner_.get(), "get"); }
 
-awaitable<kube::ApiResult<json::object>> BoundedLeaseApi::create(json::object const& lease) {
+awaitable<LeaseResult> BoundedLeaseApi::create(Lease const& lease) {
     co_return co_await bounded(inner_.create(lease), "create");
 }
 
-awaitable<kube::ApiResult<json::object>> BoundedLeaseApi::update(json::object const& lease) {
+awaitable<LeaseResult> BoundedLeaseApi::update(Lease const& lease) {
     co_return co_await bounded(inner_.update(lease), "update");
 }
 

@@ -99,12 +99,12 @@ json::object to_json(Lease const& lease) {
     return object;
 }
 
-json::object new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record) {
+Lease new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record) {
     Lease lease;
     lease.metadata.name = name;
     lease.metadata.namespace_ = namespace_;
     lease.record = record;
-    return to_json(lease);
+    return lease;
 }
 
 }  // namespace gic::election

@@ -40,7 +40,8 @@ struct Lease {
 };
 
 // The typed Lease; the error names the bad field ("metadata.uid: not a string",
-// "Lease spec.leaseTransitions: not an int32").
+// "Lease spec.leaseTransitions: not an int32"). The one place a Lease object becomes typed: the
+// LeaseApi (KubeLeaseApi) and the elector's watch (kube::follow_object) both read through it.
 Result<Lease> parse_lease(boost::json::object const& object);
 
 // The object to send: `raw` with metadata and the spec set from the typed fields (the whole spec
@@ -54,7 +55,7 @@ Result<LeaderElectionRecord> record_from_lease(boost::json::object const& lease)
 // The Lease spec for a record (holderIdentity always present, "" after a release).
 boost::json::object lease_spec(LeaderElectionRecord const& record);
 
-// A new Lease object for create.
-boost::json::object new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record);
+// A new Lease for create: name, namespace and record set, nothing read (`raw` empty).
+Lease new_lease(std::string const& namespace_, std::string const& name, LeaderElectionRecord const& record);
 
 }  // namespace gic::election

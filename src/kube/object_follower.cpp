@@ -55,8 +55,15 @@ std::optional<json::object> named_item(json::object const& list, std::string con
 
 }  // namespace
 
-boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::uint64_t seed, FollowedObject followed,
-                                           ObjectObserver on_change) {
+namespace detail {
+
+void log_unreadable(FollowedObject const& followed, Error const& error) {
+    observe::log_warning(followed.log_component, "ignoring an unreadable object; keeping the last one read",
+                         {{"object", followed.display}, {"error", error.message}});
+}
+
+boost::asio::awaitable<void> follow_raw_object(Api& api, util::Clock& clock, std::uint64_t seed, FollowedObject followed,
+                                               RawObserver on_change) {
     std::mt19937_64 rng{seed};
     util::Backoff backoff(util::BackoffPolicy{milliseconds(800), 2.0, milliseconds(30'000), 0.2}, rng());
     auto const selector = "metadata.name=" + followed.name;
@@ -149,4 +156,5 @@ boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::ui
     }
 }
 
+}  // namespace detail
 }  // namespace gic::kube

@@ -7,6 +7,10 @@
 // stalled connection cannot hang it (the watch's read deadline), nor can a list or watch request
 // that is never answered (abandoned after a minute).
 //
+// The observer sees typed objects only: the caller supplies the parse function of its type
+// (election::parse_lease, kube::parse_config_map), each object is parsed once, and one that cannot
+// be read is logged and skipped (the observer keeps the last one it got).
+//
 // Between re-watches the follower makes no request: a followed object costs one open watch.
 //
 // Its waits and the "ended at once" check run on the injected clock, and its random choices
@@ -17,6 +21,7 @@
 
 #include "kube/api.hpp"
 #include "util/clock.hpp"
+#include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -35,11 +40,42 @@ struct FollowedObject {
     std::string log_component;  // the component its log lines carry
 };
 
-// `on_change` gets the object after every list and every ADDED/MODIFIED event, and nullopt when
-// the list does not hold it or a DELETED event arrives.
-using ObjectObserver = std::function<void(std::optional<boost::json::object> const&)>;
+// Reads the followed object into its typed view (parse_lease, parse_config_map): the error names
+// the field that cannot be read.
+template <class T>
+using ObjectParser = std::function<Result<T>(boost::json::object const&)>;
 
+// Gets the typed object after every list and every ADDED/MODIFIED event, and nullopt when the
+// list does not hold it or a DELETED event arrives.
+template <class T>
+using ObjectObserver = std::function<void(std::optional<T> const&)>;
+
+namespace detail {
+
+// The untyped follower under follow_object: the object as the server sent it.
+using RawObserver = std::function<void(std::optional<boost::json::object> const&)>;
+boost::asio::awaitable<void> follow_raw_object(Api& api, util::Clock& clock, std::uint64_t seed,
+                                               FollowedObject followed, RawObserver on_change);
+
+// An object the follower cannot read: a warning naming it and the field. It is not handed on, so
+// the observer keeps what it had, and the watch goes on from its resourceVersion.
+void log_unreadable(FollowedObject const& followed, Error const& error);
+
+}  // namespace detail
+
+// Follows `followed` until cancelled; `on_change` only ever sees typed objects, each parsed once,
+// here, by `parse`.
+template <class T>
 boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::uint64_t seed, FollowedObject followed,
-                                           ObjectObserver on_change);
+                                           ObjectParser<T> parse, ObjectObserver<T> on_change) {
+    // Refers to this frame's parameters, which live until follow_raw_object returns.
+    detail::RawObserver raw = [&](std::optional<boost::json::object> const& object) {
+        if (!object) return on_change(std::nullopt);
+        auto typed = parse(*object);
+        if (!typed) return detail::log_unreadable(followed, typed.error());
+        on_change(std::optional<T>(std::move(*typed)));
+    };
+    co_await detail::follow_raw_object(api, clock, seed, followed, std::move(raw));
+}
 
 }  // namespace gic::kube

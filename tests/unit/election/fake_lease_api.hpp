@@ -2,7 +2,9 @@
 // An in-memory Lease with the API server's rules that matter to an elector: resourceVersion
 // bumps on every write, PUT with a stale resourceVersion -> 409 Conflict, POST of an existing
 // Lease -> 409 AlreadyExists, GET of a missing one -> 404. Calls are recorded and failures can
-// be injected per verb.
+// be injected per verb. The Lease is stored as the wire object (to_json of what was sent, read
+// back with parse_lease, as KubeLeaseApi does), so tests check exactly what a client-go elector
+// would read.
 
 #include "election/lease_api.hpp"
 
@@ -42,38 +44,45 @@ public:
     }
     boost::json::object const& spec() const { return lease->at("spec").as_object(); }
 
-    boost::asio::awaitable<kube::ApiResult<boost::json::object>> get() override {
+    boost::asio::awaitable<LeaseResult> get() override {
         calls.push_back("get");
         if (auto e = injected("get")) co_return *e;
         if (!lease) co_return error(404, "NotFound");
-        co_return *lease;
+        co_return typed(*lease, "get");
     }
-    boost::asio::awaitable<kube::ApiResult<boost::json::object>> create(boost::json::object const& body) override {
+    boost::asio::awaitable<LeaseResult> create(Lease const& sent) override {
         calls.push_back("create");
         if (auto e = injected("create")) co_return *e;
         if (lease) co_return error(409, "AlreadyExists");
+        auto body = to_json(sent);
         auto stored = body;
         auto& m = stored["metadata"].as_object();
         m["uid"] = "uid-created";
         m["resourceVersion"] = std::to_string(next_rv++);
         lease = stored;
-        writes.push_back(body);
-        co_return stored;
+        writes.push_back(std::move(body));
+        co_return typed(stored, "create");
     }
-    boost::asio::awaitable<kube::ApiResult<boost::json::object>> update(boost::json::object const& body) override {
+    boost::asio::awaitable<LeaseResult> update(Lease const& sent) override {
         calls.push_back("update");
         if (auto e = injected("update")) co_return *e;
+        auto body = to_json(sent);
         auto const* rv = body.at("metadata").as_object().if_contains("resourceVersion");
         if (rv == nullptr) co_return error(422, "Invalid");
         if (lease && lease->at("metadata").at("resourceVersion") != *rv) co_return error(409, "Conflict");
         auto stored = body;
         stored["metadata"].as_object()["resourceVersion"] = std::to_string(next_rv++);
         lease = stored;
-        writes.push_back(body);
-        co_return stored;
+        writes.push_back(std::move(body));
+        co_return typed(stored, "update");
     }
 
 private:
+    static LeaseResult typed(boost::json::object const& object, char const* verb) {
+        auto read = parse_lease(object);
+        if (!read) return malformed_lease(lease_ref("ns", "gic"), verb, read.error());
+        return std::move(*read);
+    }
     static kube::ApiError error(int code, std::string reason) {
         kube::ApiError e;
         e.code = code;

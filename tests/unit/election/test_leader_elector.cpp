@@ -393,10 +393,10 @@ BOOST_AUTO_TEST_CASE(every_lease_request_is_bounded_on_the_elector_clock) {
     BoundedLeaseApi bounded(lease, clock, lease_request_timeout(10s), lease_ref("ns", "gic"));
     connection.set_black_holed(true);
     asio::io_context io;
-    std::optional<kube::ApiResult<boost::json::object>> answer;
+    std::optional<LeaseResult> answer;
     std::optional<util::SteadyTime> answered_at;
     auto const sent = time.now();
-    asio::co_spawn(io, bounded.get(), [&](std::exception_ptr, kube::ApiResult<boost::json::object> result) {
+    asio::co_spawn(io, bounded.get(), [&](std::exception_ptr, LeaseResult result) {
         answer = std::move(result);
         answered_at = clock.steady_now();
     });

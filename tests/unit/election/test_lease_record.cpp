@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(round_trips_and_keeps_an_empty_holder_explicit) {
     record.acquire_time = at("2026-11-29T15:46:26.000001Z");
     record.renew_time = record.acquire_time;
     record.leader_transitions = 7;
-    auto lease = new_lease("ns", "gic", record);
+    auto lease = to_json(new_lease("ns", "gic", record));
     BOOST_TEST(lease.at("spec").at("holderIdentity").as_string() == "");
     BOOST_TEST(lease.at("metadata").at("namespace").as_string() == "ns");
     BOOST_TEST(lease.at("apiVersion").as_string() == "coordination.k8s.io/v1");
@@ -139,6 +139,93 @@ BOOST_AUTO_TEST_CASE(rejects_bad_fields_naming_them) {
         auto record = record_from_lease(lease);
         BOOST_TEST_REQUIRE(!record.has_value(), c.spec);
         BOOST_TEST(record.error().message == c.error);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_with_missing_parts_reads_as_zero_values) {
+    for (char const* text : {R"({})", R"({"metadata":null,"spec":null})", R"({"metadata":{},"spec":{}})"}) {
+        BOOST_TEST_CONTEXT(text) {
+            auto typed = parse_lease(json::parse(text).as_object());
+            BOOST_TEST_REQUIRE(typed.has_value());
+            BOOST_TEST((typed->metadata == kube::ObjectMeta{}));
+            BOOST_TEST((typed->record == LeaderElectionRecord{}));
+        }
+    }
+    // A Lease nobody has held yet (kubectl create): metadata only.
+    auto fresh = parse_lease(json::parse(R"({"metadata":{"name":"gic","resourceVersion":"3"}})").as_object());
+    BOOST_TEST_REQUIRE(fresh.has_value());
+    BOOST_TEST(fresh->metadata.resource_version == "3");
+    BOOST_TEST(fresh->record.holder_identity.empty());
+    BOOST_TEST(!fresh->record.renew_time.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_lease_with_wrong_types_names_the_field) {
+    BadSpec const cases[] = {
+        {R"({"metadata":"gic"})", "metadata: not an object"},
+        {R"({"metadata":{"resourceVersion":812}})", "metadata.resourceVersion: not a string"},
+        {R"({"metadata":{"labels":{"team":1}}})", "metadata.labels[team]: not a string"},
+        {R"({"spec":[]})", "Lease spec: not an object"},
+        {R"({"spec":{"leaseDurationSeconds":true}})", "Lease spec.leaseDurationSeconds: not an int32"},
+        {R"({"spec":{"leaseTransitions":-2147483649}})", "Lease spec.leaseTransitions: out of int32 range"},
+        {R"({"spec":{"renewTime":"2026-11-29 15:46:30"}})",
+         "Lease spec.renewTime: not an RFC 3339 time: \"2026-11-29 15:46:30\""},
+    };
+    for (auto const& c : cases) {
+        BOOST_TEST_CONTEXT(c.spec) {
+            auto typed = parse_lease(json::parse(c.spec).as_object());
+            BOOST_TEST_REQUIRE(!typed.has_value());
+            BOOST_TEST(typed.error().message == c.error);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_client_go_lease_round_trips_unchanged) {
+    // Read and written back without a change: the same object, byte for byte once serialised,
+    // unknown fields (top level, metadata) included.
+    auto lease = client_go_lease();
+    lease["metadata"].as_object()["managedFields"] = json::array{json::object{{"manager", "kube-controller-manager"}}};
+    lease["metadata"].as_object()["creationTimestamp"] = "2026-11-29T15:40:00Z";
+    lease["futureField"] = json::object{{"nested", json::array{1, 2}}};
+    auto typed = parse_lease(lease);
+    BOOST_TEST_REQUIRE(typed.has_value());
+    BOOST_TEST(json::serialize(to_json(*typed)) == json::serialize(lease));
+    // A renewal changes the record and the resourceVersion only.
+    typed->record.renew_time = at("2026-11-29T15:46:32.000001Z");
+    typed->metadata.resource_version = "813";
+    auto renewed = to_json(*typed);
+    BOOST_TEST(renewed.at("spec").at("renewTime").as_string() == "2026-11-29T15:46:32.000001Z");
+    BOOST_TEST(renewed.at("metadata").at("resourceVersion").as_string() == "813");
+    BOOST_TEST((renewed.at("futureField") == lease.at("futureField")));
+    BOOST_TEST((renewed.at("metadata").at("managedFields") == lease.at("metadata").at("managedFields")));
+    BOOST_TEST(renewed.at("metadata").at("creationTimestamp").as_string() == "2026-11-29T15:40:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(micro_time_is_written_as_client_go_writes_it) {
+    // metav1.MicroTime marshals as RFC 3339 in UTC with exactly six fraction digits
+    // ("2006-01-02T15:04:05.000000Z07:00"); finer digits are truncated, never rounded.
+    struct Case {
+        char const* read;
+        char const* written;
+    };
+    Case const cases[] = {
+        {"2026-11-29T15:46:26Z", "2026-11-29T15:46:26.000000Z"},
+        {"2026-11-29T15:46:26.1Z", "2026-11-29T15:46:26.100000Z"},
+        {"2026-11-29T15:46:26.000001Z", "2026-11-29T15:46:26.000001Z"},
+        {"2026-11-29T15:46:26.999999999Z", "2026-11-29T15:46:26.999999Z"},
+        {"2026-11-29T17:46:26.5+02:00", "2026-11-29T15:46:26.500000Z"},
+        {"2026-12-31T23:59:59.123456Z", "2026-12-31T23:59:59.123456Z"},
+    };
+    for (auto const& c : cases) {
+        BOOST_TEST_CONTEXT(c.read) {
+            auto object = json::object{{"spec", json::object{{"renewTime", c.read}, {"acquireTime", c.read}}}};
+            auto typed = parse_lease(object);
+            BOOST_TEST_REQUIRE(typed.has_value());
+            auto const written = to_json(*typed);
+            BOOST_TEST(written.at("spec").at("renewTime").as_string() == c.written);
+            BOOST_TEST(written.at("spec").at("acquireTime").as_string() == c.written);
+            // What we write reads back to the same instant.
+            BOOST_TEST((parse_lease(written)->record == typed->record));
+        }
     }
 }
 
