@@ -28,7 +28,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) { return for
 std::string format_rfc3339_micro(std::chrono::system_clock::time_point t) {
     auto floored = std::chrono::floor<std::chrono::seconds>(t);
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t - floored).count();
-    char frac[16];
+    // micros is in [0, 999999]; the buffer fits any long long so the compiler can see no truncation.
+    char frac[24];
     std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(micros));
     return format_seconds(t) + frac + "Z";
 }
