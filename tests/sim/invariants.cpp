@@ -82,9 +82,8 @@ util::SteadyTime Invariants::due(Leaf const& leaf, double fraction) const {
 }
 
 bool Invariants::chains_to_published(Leaf const& leaf) const {
-    for (auto const& root : world_.istiod.published_roots())
-        if (std::find(leaf.root_fingerprints.begin(), leaf.root_fingerprints.end(), root.fingerprint_sha256()) !=
-            leaf.root_fingerprints.end())
+    for (auto const& root : world_.istiod.published_fingerprints())
+        if (std::find(leaf.root_fingerprints.begin(), leaf.root_fingerprints.end(), root) != leaf.root_fingerprints.end())
             return true;
     return false;
 }
