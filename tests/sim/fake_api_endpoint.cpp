@@ -77,7 +77,7 @@ public:
             bool const flowing = link == Link::up && !broken_;
             auto const now = clock.steady_now();
             if (flowing && !watch_->pending.empty()) {
-                auto event = std::move(watch_->pending.front());
+                kube::WatchEvent event{watch_->pending.front().type, *watch_->pending.front().object};
                 watch_->pending.pop_front();
                 co_return std::optional<kube::WatchEvent>(std::move(event));
             }
@@ -280,7 +280,8 @@ awaitable<ApiResult<std::unique_ptr<kube::WatchStream>>> FakeApiEndpoint::watch(
             json::object status{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
                                 {"status", "Failure"}, {"reason", "Expired"}, {"code", 410},
                                 {"message", "too old resource version: " + options.resource_version}};
-            watch->pending.push_back({kube::WatchEventType::error, std::move(status)});
+            watch->pending.push_back(
+                {kube::WatchEventType::error, std::make_shared<json::object const>(std::move(status))});
             opened = std::move(watch);
             return json::object();
         }
