@@ -55,7 +55,10 @@ public:
           read_deadline_(end_ + options.idle_grace),
           bookmark_at_(options.allow_bookmarks ? endpoint.clock().steady_now() + options.timeout_seconds / 2
                                                : util::SteadyTime::max()) {
-        watch_->wake = [this] { timer_.cancel(); };
+        watch_->wake = [this] {
+            timer_.cancel();
+            if (endpoint_ != nullptr && endpoint_->on_watch_woken) endpoint_->on_watch_woken();
+        };
         endpoint.streams_.push_back(this);
     }
 

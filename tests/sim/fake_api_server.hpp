@@ -176,6 +176,10 @@ public:
 
     // What kube::Client applies to every request: a hung call ends with a transport error then.
     std::chrono::milliseconds request_timeout{10'000};
+    // Told when a change committed by any replica wakes one of this endpoint's watches: the one
+    // way a replica's handlers make work ready on another replica's io_context, so the simulator
+    // polls again only the replicas this names (simulation.cpp).
+    std::function<void()> on_watch_woken;
 
 private:
     friend class FakeWatchStream;

@@ -70,25 +70,28 @@ public:
         result.replicas = replicas_;
         for (int i = 0; i < replicas_; ++i) start(i);
         std::size_t next_action = 0;
-        std::vector<boost::asio::io_context*> contexts;
         for (;;) {
             // Everything ready runs, in replica order, until nothing is. A replica that never
             // waits (a loop of requests failing at once) would keep this going without end.
+            // Time moved or an action ran since the last step: any replica may have work. After
+            // that, only a replica woken by another's change can (a poll runs everything ready
+            // on its own io_context), and polling the others would only cost a syscall each.
+            for (auto& replica : world_.replicas) replica->wake();
             std::uint64_t handlers_this_step = 0;
-            for (bool ran = true; ran && handlers_this_step < config_.max_handlers_per_step;) {
-                ran = false;
-                contexts.clear();
-                for (auto& replica : world_.replicas)
-                    if (auto* io = replica->schedulable()) contexts.push_back(io);
-                for (auto* io : contexts) {
+            for (bool more = true; more && handlers_this_step < config_.max_handlers_per_step;) {
+                for (auto& replica : world_.replicas) {
+                    auto* io = replica->schedulable();
+                    if (io == nullptr || !replica->take_work()) continue;
                     if (io->stopped()) io->restart();
                     auto const n = io->poll();
                     result.handlers += n;
                     handlers_this_step += n;
-                    ran = ran || n > 0;
                 }
                 for (int i = 0; i < replicas_; ++i)
                     if (world_.replicas[static_cast<std::size_t>(i)]->reap() && restart_pending_[i]) start(i);
+                more = std::any_of(world_.replicas.begin(), world_.replicas.end(), [](auto const& replica) {
+                    return replica->may_have_work() && replica->schedulable() != nullptr;
+                });
             }
             ++result.steps;
             if (handlers_this_step >= config_.max_handlers_per_step) {
