@@ -30,6 +30,7 @@ void VirtualTime::advance_to(util::SteadyTime when) {
         auto* timer = first->second;
         by_timer_.erase(timer);
         by_deadline_.erase(first);
+        if (on_fire) on_fire(*timer);
         timer->fire();
     }
 }

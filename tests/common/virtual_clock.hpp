@@ -41,6 +41,10 @@ public:
     void arm(util::Timer& timer, util::SteadyTime when);
     void disarm(util::Timer& timer);
 
+    // Told about each timer just before it fires (the fault simulator polls only the io_contexts
+    // whose timers fired).
+    std::function<void(util::Timer&)> on_fire;
+
 private:
     using Key = std::pair<util::SteadyTime, std::uint64_t>;
     util::SteadyTime now_ = start;

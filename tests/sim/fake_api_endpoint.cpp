@@ -55,7 +55,10 @@ public:
           read_deadline_(end_ + options.idle_grace),
           bookmark_at_(options.allow_bookmarks ? endpoint.clock().steady_now() + options.timeout_seconds / 2
                                                : util::SteadyTime::max()) {
-        watch_->wake = [this] { timer_.cancel(); };
+        watch_->wake = [this] {
+            timer_.cancel();
+            if (endpoint_ != nullptr && endpoint_->on_watch_woken) endpoint_->on_watch_woken();
+        };
         endpoint.streams_.push_back(this);
     }
 
@@ -77,7 +80,7 @@ public:
             bool const flowing = link == Link::up && !broken_;
             auto const now = clock.steady_now();
             if (flowing && !watch_->pending.empty()) {
-                auto event = std::move(watch_->pending.front());
+                kube::WatchEvent event{watch_->pending.front().type, *watch_->pending.front().object};
                 watch_->pending.pop_front();
                 co_return std::optional<kube::WatchEvent>(std::move(event));
             }
@@ -280,7 +283,8 @@ awaitable<ApiResult<std::unique_ptr<kube::WatchStream>>> FakeApiEndpoint::watch(
             json::object status{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
                                 {"status", "Failure"}, {"reason", "Expired"}, {"code", 410},
                                 {"message", "too old resource version: " + options.resource_version}};
-            watch->pending.push_back({kube::WatchEventType::error, std::move(status)});
+            watch->pending.push_back(
+                {kube::WatchEventType::error, std::make_shared<json::object const>(std::move(status))});
             opened = std::move(watch);
             return json::object();
         }

@@ -90,7 +90,7 @@ ApiResult<json::object> FakeApiServer::get(kube::ResourceRef const& ref) {
     auto const found = objects_.find(key_of(ref));
     if (found == objects_.end())
         return status_error(404, "NotFound", qualified(ref) + " \"" + ref.name + "\" not found", ref, "get");
-    return found->second;
+    return *found->second;
 }
 
 ApiResult<json::object> FakeApiServer::create(kube::ResourceRef const& ref, json::object const& body,
@@ -108,9 +108,10 @@ ApiResult<json::object> FakeApiServer::create(kube::ResourceRef const& ref, json
     metadata["uid"] = "00000000-0000-4000-8000-" + std::to_string(1'000'000'000'000 + next_uid_++);
     metadata["creationTimestamp"] = util::format_rfc3339(clock_.wall_now());
     metadata["resourceVersion"] = std::to_string(++resource_version_);
-    objects_[key] = object;
-    commit({resource_version_, WatchEventType::added, key, object, clock_.steady_now(), actor, true});
-    return object;
+    auto snapshot = std::make_shared<json::object const>(std::move(object));
+    objects_[key] = snapshot;
+    commit({resource_version_, WatchEventType::added, key, snapshot, clock_.steady_now(), actor, true});
+    return *snapshot;
 }
 
 ApiResult<json::object> FakeApiServer::update(kube::ResourceRef const& ref, json::object const& body,
@@ -120,7 +121,7 @@ ApiResult<json::object> FakeApiServer::update(kube::ResourceRef const& ref, json
     if (found == objects_.end())
         return status_error(404, "NotFound", qualified(ref) + " \"" + ref.name + "\" not found", ref, "update");
     auto const sent_version = string_field(body, "resourceVersion");
-    auto const current_version = string_field(found->second, "resourceVersion");
+    auto const current_version = string_field(*found->second, "resourceVersion");
     // As the real server: an update without a resourceVersion is unconditional; a stale one fails.
     if (!sent_version.empty() && sent_version != current_version)
         return status_error(409, "Conflict",
@@ -130,15 +131,16 @@ ApiResult<json::object> FakeApiServer::update(kube::ResourceRef const& ref, json
                             ref, "update");
     json::object object = body;
     auto& metadata = metadata_of(object);
-    auto const& old_metadata = found->second.at("metadata").as_object();
+    auto const& old_metadata = found->second->at("metadata").as_object();
     metadata["name"] = ref.name;
     metadata["namespace"] = ref.namespace_;
     metadata["uid"] = old_metadata.at("uid");
     metadata["creationTimestamp"] = old_metadata.at("creationTimestamp");
     metadata["resourceVersion"] = std::to_string(++resource_version_);
-    found->second = object;
-    commit({resource_version_, WatchEventType::modified, key, object, clock_.steady_now(), actor, !sent_version.empty()});
-    return object;
+    auto snapshot = std::make_shared<json::object const>(std::move(object));
+    found->second = snapshot;
+    commit({resource_version_, WatchEventType::modified, key, snapshot, clock_.steady_now(), actor, !sent_version.empty()});
+    return *snapshot;
 }
 
 ApiResult<json::object> FakeApiServer::list(kube::ResourceRef const& collection, kube::ListOptions const& options) {
@@ -147,7 +149,7 @@ ApiResult<json::object> FakeApiServer::list(kube::ResourceRef const& collection,
     for (auto const& [key, object] : objects_) {
         if (key.resource == collection.resource && key.namespace_ == collection.namespace_ &&
             (name.empty() || key.name == name))
-            items.push_back(object);
+            items.push_back(*object);
     }
     return json::object{{"kind", "List"}, {"apiVersion", collection.group_version},
                         {"metadata", json::object{{"resourceVersion", std::to_string(resource_version_)}}},
@@ -189,7 +191,7 @@ ApiResult<std::shared_ptr<ServerWatch>> FakeApiServer::watch(kube::ResourceRef c
 std::optional<json::object> FakeApiServer::find(ObjectKey const& key) const {
     auto const found = objects_.find(key);
     if (found == objects_.end()) return std::nullopt;
-    return found->second;
+    return *found->second;
 }
 
 // "holder=r1" for a Lease ("holder=-" when released), nothing for other objects.
@@ -207,7 +209,7 @@ std::string describe_holder(json::object const& object) {
 void FakeApiServer::commit(Change change) {
     trace_.add("api " + std::string(verb_name(change.type)) + " " + change.key.resource + "/" + change.key.name +
                " rv=" + std::to_string(change.resource_version) + " by " + change.actor +
-               describe_holder(change.object) + (change.conditional ? "" : " (unconditional)"));
+               describe_holder(*change.object) + (change.conditional ? "" : " (unconditional)"));
     std::erase_if(watches_, [](auto const& w) { return w.expired(); });
     for (auto const& weak : watches_) {
         auto watch = weak.lock();
@@ -215,7 +217,7 @@ void FakeApiServer::commit(Change change) {
         watch->pending.push_back({change.type, change.object});
         if (watch->wake) watch->wake();
     }
-    history_.push_back(change);
+    history_.push_back(std::move(change));
     compact();
     if (on_change) on_change(history_.back());
 }

@@ -42,15 +42,25 @@ struct ObjectKey {
     auto operator<=>(ObjectKey const&) const = default;
 };
 
+// An object as committed: never modified afterwards, so the store, the history, the watches and
+// the invariants share one copy (a Lease renewal every retry period, a Secret of several KiB).
+using Snapshot = std::shared_ptr<boost::json::object const>;
+
 // One committed change, as a watch sees it.
 struct Change {
     std::uint64_t resource_version = 0;
     kube::WatchEventType type = kube::WatchEventType::added;
     ObjectKey key;
-    boost::json::object object;
+    Snapshot object;
     util::SteadyTime at{};
     std::string actor;  // the replica whose request made it
     bool conditional = true;  // an update that carried a resourceVersion
+};
+
+// An event not yet read: the object is copied out only when the reader takes it.
+struct PendingEvent {
+    kube::WatchEventType type = kube::WatchEventType::added;
+    Snapshot object;
 };
 
 // The server side of one open watch: the events not yet read, and how to wake the reader.
@@ -58,7 +68,7 @@ struct ServerWatch {
     std::string resource;
     std::string namespace_;
     std::string name;  // from fieldSelector metadata.name; empty = all
-    std::deque<kube::WatchEvent> pending;
+    std::deque<PendingEvent> pending;
     std::function<void()> wake;
 };
 
@@ -98,7 +108,7 @@ private:
     std::uint64_t resource_version_ = 1000;
     std::uint64_t compacted_through_ = 1000;  // history holds every change after this version
     std::uint64_t next_uid_ = 1;
-    std::map<ObjectKey, boost::json::object> objects_;
+    std::map<ObjectKey, Snapshot> objects_;
     std::deque<Change> history_;
     std::vector<std::weak_ptr<ServerWatch>> watches_;
 };
@@ -166,6 +176,10 @@ public:
 
     // What kube::Client applies to every request: a hung call ends with a transport error then.
     std::chrono::milliseconds request_timeout{10'000};
+    // Told when a change committed by any replica wakes one of this endpoint's watches: the one
+    // way a replica's handlers make work ready on another replica's io_context, so the simulator
+    // polls again only the replicas this names (simulation.cpp).
+    std::function<void()> on_watch_woken;
 
 private:
     friend class FakeWatchStream;

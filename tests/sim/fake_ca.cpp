@@ -64,12 +64,14 @@ FakeIstiod::Generation FakeIstiod::make_generation() {
 
 void FakeIstiod::publish() {
     bundle_pem_.clear();
+    published_fingerprints_.clear();
     for (auto const& generation : generations_) {
         bundle_pem_ += generation.root_cert.to_pem();
         auto const fingerprint = generation.root_cert.fingerprint_sha256();
         if (std::none_of(ever_published_.begin(), ever_published_.end(),
                          [&](auto const& c) { return c.fingerprint_sha256() == fingerprint; }))
             ever_published_.push_back(generation.root_cert);
+        published_fingerprints_.push_back(fingerprint);
     }
     if (on_bundle_changed) on_bundle_changed();
 }

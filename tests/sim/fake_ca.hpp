@@ -75,6 +75,9 @@ public:
     // Every root ever published (fingerprints), and the ones published now.
     std::vector<pki::Certificate> const& roots_ever_published() const { return ever_published_; }
     std::vector<pki::Certificate> published_roots() const;
+    // The SHA-256 fingerprints of the roots published now, computed when the bundle changes: the
+    // invariants ask after every step, and hashing a root's DER each time cost a fifth of a run.
+    std::vector<std::string> const& published_fingerprints() const { return published_fingerprints_; }
 
     // CreateCertificate as istiod answers it.
     boost::system::result<std::vector<std::string>, istio::CaError> create_certificate(istio::CertificateRequest const& request,
@@ -108,6 +111,7 @@ private:
     int made_ = 0;
     std::string bundle_pem_;
     std::vector<pki::Certificate> ever_published_;
+    std::vector<std::string> published_fingerprints_;
     std::uint64_t token_generation_ = 1;
     std::optional<std::pair<std::uint64_t, util::SteadyTime>> previous_token_;  // generation, valid until
     std::vector<SignedLeaf> signed_;

@@ -316,6 +316,8 @@ BOOST_AUTO_TEST_CASE(the_ca_signs_on_the_simulated_clock_checks_tokens_and_rotat
     auto const first_root = istiod.published_roots().front().fingerprint_sha256();
     istiod.rotate_root();
     BOOST_TEST(istiod.published_roots().size() == 2u);
+    BOOST_TEST(istiod.published_fingerprints().size() == 2u);
+    BOOST_TEST(istiod.published_fingerprints().front() == first_root);
     auto before_switch = pki::split_ca_response(istiod.create_certificate(request, "r0").value()).value();
     BOOST_TEST(pki::verify_chain(before_switch.chain, {istiod.published_roots().front()}, clock.wall_now()).has_value());
     istiod.rotate_root();
@@ -326,6 +328,9 @@ BOOST_AUTO_TEST_CASE(the_ca_signs_on_the_simulated_clock_checks_tokens_and_rotat
     BOOST_TEST(istiod.published_roots().size() == 1u);
     BOOST_TEST(istiod.published_roots().front().fingerprint_sha256() != first_root);
     BOOST_TEST(istiod.roots_ever_published().size() == 2u);
+    // The fingerprints the invariants read follow the published bundle.
+    BOOST_TEST(istiod.published_fingerprints() ==
+               std::vector<std::string>{istiod.published_roots().front().fingerprint_sha256()});
     BOOST_TEST(bundle_changes == 2);
 
     // Wrong answers are well-formed and fail the agent's own validation.

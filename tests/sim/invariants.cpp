@@ -82,9 +82,8 @@ util::SteadyTime Invariants::due(Leaf const& leaf, double fraction) const {
 }
 
 bool Invariants::chains_to_published(Leaf const& leaf) const {
-    for (auto const& root : world_.istiod.published_roots())
-        if (std::find(leaf.root_fingerprints.begin(), leaf.root_fingerprints.end(), root.fingerprint_sha256()) !=
-            leaf.root_fingerprints.end())
+    for (auto const& root : world_.istiod.published_fingerprints())
+        if (std::find(leaf.root_fingerprints.begin(), leaf.root_fingerprints.end(), root) != leaf.root_fingerprints.end())
             return true;
     return false;
 }
@@ -93,8 +92,8 @@ void Invariants::changed(Change const& change) {
     if (change.key.resource == "leases" && change.key.name == world_.deployment.lease_name) {
         // A new term (another holder, or the same one acquiring again) opens a race the
         // followers may join once; renewals keep acquireTime.
-        auto const holder = string_at(change.object, "spec", "holderIdentity");
-        auto const acquired = string_at(change.object, "spec", "acquireTime");
+        auto const holder = string_at(*change.object, "spec", "holderIdentity");
+        auto const acquired = string_at(*change.object, "spec", "acquireTime");
         if (holder != lease_holder_ || acquired != lease_acquired_) lease_holder_since_ = change.at;
         lease_holder_ = holder;
         lease_acquired_ = acquired;
@@ -108,12 +107,12 @@ void Invariants::changed(Change const& change) {
 void Invariants::secret_written(Change const& change) {
     auto const who = change.actor;
     if (!change.conditional) fail("secret-monotonic", "the Secret was updated by " + who + " without a resourceVersion");
-    auto const* type = change.object.if_contains("type");
+    auto const* type = change.object->if_contains("type");
     if (type == nullptr || !type->is_string() || type->as_string() != "kubernetes.io/tls")
         return fail("secret-valid", "the Secret written by " + who + " is not of type kubernetes.io/tls");
-    auto const crt = data_field(change.object, "tls.crt");
-    auto const key_pem = data_field(change.object, "tls.key");
-    auto const ca = data_field(change.object, "ca.crt");
+    auto const crt = data_field(*change.object, "tls.crt");
+    auto const key_pem = data_field(*change.object, "tls.key");
+    auto const ca = data_field(*change.object, "ca.crt");
     if (!crt || !key_pem || !ca)
         return fail("secret-valid", "the Secret written by " + who + " lacks tls.crt, tls.key or ca.crt");
     auto chain = pki::parse_pem_bundle(*crt);

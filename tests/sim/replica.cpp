@@ -141,6 +141,8 @@ void Replica::start() {
                   static_cast<unsigned long long>(b >> 52), static_cast<unsigned long long>(b & 0xffffffffffffull));
     identity_ = name_ + "_" + uuid;
     incarnation_ = std::make_unique<Incarnation>(*this, seed);
+    incarnation_->api.on_watch_woken = [this] { wake(); };
+    wake();
     trace_.add(name_ + " started (incarnation " + std::to_string(incarnations_) + ")");
     auto* incarnation = incarnation_.get();
     election::LeaderElector::Guarded guarded = [this, incarnation] {

@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gic::sim {
@@ -76,6 +77,12 @@ public:
     util::SteadyTime suspended_until() const { return suspended_until_; }
     // The io_context to poll now (nullptr when down or suspended).
     boost::asio::io_context* schedulable();
+    // Whether handlers may be ready on that io_context: set by start(), by wake() (the simulator
+    // calls it whenever time moved or a fault changed something) and when another replica's
+    // change wakes one of its watches; cleared by taking it before a poll.
+    void wake() { may_have_work_ = true; }
+    bool may_have_work() const { return may_have_work_; }
+    bool take_work() { return std::exchange(may_have_work_, false); }
 
     bool leading() const;
     bool writing() const { return writing_; }
@@ -117,6 +124,7 @@ private:
     util::SteadyTime suspended_until_{};
     bool stopping_ = false;
     bool writing_ = false;
+    bool may_have_work_ = false;
     std::uint64_t incarnations_ = 0;
 };
 

@@ -68,27 +68,31 @@ public:
     SimResult run() {
         SimResult result;
         result.replicas = replicas_;
+        world_.time.on_fire = [this](util::Timer& timer) { timer_fired(timer); };
         for (int i = 0; i < replicas_; ++i) start(i);
         std::size_t next_action = 0;
-        std::vector<boost::asio::io_context*> contexts;
         for (;;) {
             // Everything ready runs, in replica order, until nothing is. A replica that never
             // waits (a loop of requests failing at once) would keep this going without end.
+            // Only a replica with work may have handlers ready: one whose timer fired (time.on_fire),
+            // every one after an action, and one woken by another's change while polling (a poll
+            // runs everything ready on its own io_context). Polling the others would only cost an
+            // epoll_wait each.
             std::uint64_t handlers_this_step = 0;
-            for (bool ran = true; ran && handlers_this_step < config_.max_handlers_per_step;) {
-                ran = false;
-                contexts.clear();
-                for (auto& replica : world_.replicas)
-                    if (auto* io = replica->schedulable()) contexts.push_back(io);
-                for (auto* io : contexts) {
+            for (bool more = true; more && handlers_this_step < config_.max_handlers_per_step;) {
+                for (auto& replica : world_.replicas) {
+                    auto* io = replica->schedulable();
+                    if (io == nullptr || !replica->take_work()) continue;
                     if (io->stopped()) io->restart();
                     auto const n = io->poll();
                     result.handlers += n;
                     handlers_this_step += n;
-                    ran = ran || n > 0;
                 }
                 for (int i = 0; i < replicas_; ++i)
                     if (world_.replicas[static_cast<std::size_t>(i)]->reap() && restart_pending_[i]) start(i);
+                more = std::any_of(world_.replicas.begin(), world_.replicas.end(), [](auto const& replica) {
+                    return replica->may_have_work() && replica->schedulable() != nullptr;
+                });
             }
             ++result.steps;
             if (handlers_this_step >= config_.max_handlers_per_step) {
@@ -110,6 +114,8 @@ public:
             }
             if (next_action < actions_.size() && actions_[next_action].at <= now) {
                 actions_[next_action++].apply();
+                // A fault may wake anything (a crash, broken watches, a new root bundle).
+                for (auto& replica : world_.replicas) replica->wake();
                 continue;
             }
             auto target = now >= world_.run_end ? world_.run_end + 1h : world_.run_end;
@@ -139,6 +145,14 @@ public:
     }
 
 private:
+    // Every replica waits on its own clock: the timer's clock names the replica it wakes.
+    void timer_fired(util::Timer& timer) {
+        for (auto& replica : world_.replicas)
+            if (&timer.clock() == &replica->clock()) return replica->wake();
+        // A timer of no replica's: wake them all rather than miss one.
+        for (auto& replica : world_.replicas) replica->wake();
+    }
+
     void at(util::SteadyTime when, std::function<void()> apply) {
         actions_.push_back({when, actions_.size(), std::move(apply)});
     }
