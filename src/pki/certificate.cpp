@@ -225,7 +225,7 @@ bool has_encoding(Certificate const& cert, unsigned char const* der, long length
     return i2d_X509(cert.get(), &out) == own_length && std::equal(own.begin(), own.end(), der);
 }
 
-struct OpenSslFree {
+struct PemDataFree {
     void operator()(unsigned char* p) const { OPENSSL_free(p); }
 };
 
@@ -238,7 +238,7 @@ std::optional<Certificate> read_certificate(BIO* bio, std::span<Certificate cons
     if (PEM_bytes_read_bio(&data, &length, nullptr, PEM_STRING_X509, bio, nullptr, nullptr) != 1) {
         return std::nullopt;
     }
-    std::unique_ptr<unsigned char, OpenSslFree> const owned(data);
+    std::unique_ptr<unsigned char, PemDataFree> const owned(data);
     for (auto const& cert : known) {
         if (has_encoding(cert, data, length)) {
             return cert;
