@@ -48,6 +48,9 @@ boost::asio::awaitable<int> run_once(Options options) {
     auto const spiffe_id = inputs.identity.spiffe_id();
 
     istio::CaClient ca(executor, ca_client_config(options, inputs.roots));
+    // The CA's TCP and TLS handshakes run on gRPC's threads while the key is generated and the API
+    // connection is made; released once the issue is over, as a call would release the channel.
+    auto ca_connection = ca.connect_ahead();
     std::unique_ptr<CertificateStore> store;
     if (options.output_dir.empty()) {
         store = std::make_unique<SecretStore>(*inputs.client, inputs.target, util::system_clock());
@@ -67,6 +70,7 @@ boost::asio::awaitable<int> run_once(Options options) {
     auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
     auto issued = co_await issue_with_warm_connection(api, inputs.target,
                                                       issue_certificate(ca, util::system_clock(), params, token_reader, once_attempts, once_backoff));
+    ca_connection.reset();
     if (!issued) {
         // A flag to fix (the mesh's trust domain) is a configuration error: exit 2.
         if (issued.error().kind == IssueFailure::misconfigured) throw ConfigError(issued.error().error.message);

@@ -97,6 +97,12 @@ void CaClient::rebuild_channel(std::string root_pem) {
     impl_->connection.reset();
 }
 
+std::shared_ptr<void const> CaClient::connect_ahead() {
+    auto connection = impl_->connection_for_call();
+    connection->channel->GetState(/*try_to_connect=*/true);
+    return connection;
+}
+
 asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> CaClient::create_certificate(
     CertificateRequest const& request) {
     // Copy everything the call needs before the first suspension: the client may be rebuilt or

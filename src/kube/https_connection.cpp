@@ -16,6 +16,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -57,6 +58,7 @@ HttpsConnection::HttpsConnection(asio::any_io_executor executor, RestConfig cons
       verify_name_(config.tls_server_name.empty() ? config.host : config.tls_server_name),
       verify_ip_(is_ip_address(verify_name_)),
       ca_pem_(config.ca_pem),
+      ca_certs_(config.ca_certs),
       insecure_(config.ca_pem.empty() && config.insecure_skip_tls_verify),
       client_cert_pem_(config.client_cert_pem),
       client_key_pem_(config.client_key_pem),
@@ -91,9 +93,20 @@ Result<void> HttpsConnection::configure(ssl::context& context, std::string const
             context.set_default_verify_paths(ec);
             if (ec) return make_error("loading the system trust store", ec.message());
         } else {
-            // Only the configured CA: the system trust store is not added to it.
-            context.add_certificate_authority(asio::buffer(ca_pem_), ec);
-            if (ec) return make_error("loading the CA certificate", ec.message());
+            // Only the configured CA: the system trust store is not added to it. The certificates
+            // the loader decoded when it checked them are trusted as they are, while they are ca_pem's.
+            if (ca_certs_ && ca_certs_->pem == ca_pem_) {
+                X509_STORE* store = SSL_CTX_get_cert_store(context.native_handle());
+                for (auto const& cert : ca_certs_->certs) {
+                    if (X509_STORE_add_cert(store, cert.get()) != 1) {
+                        ec.assign(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+                        return make_error("loading the CA certificate", ec.message());
+                    }
+                }
+            } else {
+                context.add_certificate_authority(asio::buffer(ca_pem_), ec);
+                if (ec) return make_error("loading the CA certificate", ec.message());
+            }
         }
     }
     if (!cert_pem.empty()) {

@@ -119,6 +119,7 @@ private:
     std::string verify_name_;
     bool verify_ip_ = false;
     std::string ca_pem_;
+    std::shared_ptr<ParsedCertificates const> ca_certs_;  // ca_pem_ as the loader decoded it (may be null)
     bool insecure_ = false;  // no CA and insecure_skip_tls_verify: nothing is verified
     std::string client_cert_pem_;
     std::string client_key_pem_;

@@ -43,10 +43,12 @@ Result<RestConfig> load_in_cluster_config(InClusterPaths const& paths) {
     // without verifying the server, so it is an error.
     auto ca = read_whole_file(paths.ca_file);
     if (!ca) return wrap_error("reading service-account CA " + paths.ca_file, ca.error());
-    if (auto checked = check_certificates_pem(*ca); !checked) {
+    auto checked = parse_certificates_pem(*ca);
+    if (!checked) {
         return wrap_error("service-account CA " + paths.ca_file, checked.error());
     }
     config.ca_pem = std::move(*ca);
+    config.ca_certs = std::move(*checked);
 
     config.namespace_ = env("POD_NAMESPACE");
     if (config.namespace_.empty()) {

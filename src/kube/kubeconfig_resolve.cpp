@@ -90,13 +90,15 @@ Result<RestConfig> resolve_kubeconfig(Kubeconfig const& kubeconfig, std::string 
         // No CA: the server is verified against the system trust store, as client-go does
         // (config.ca_pem stays empty; HttpsConnection loads OpenSSL's default paths).
     } else {
-        if (auto checked = check_certificates_pem(*ca); !checked) {
+        auto checked = parse_certificates_pem(*ca);
+        if (!checked) {
             return wrap_error(cluster_where + ": " +
                                   pem_field(cluster.certificate_authority_data, cluster.certificate_authority,
                                             "certificate-authority"),
                               checked.error());
         }
         config.ca_pem = std::move(*ca);
+        config.ca_certs = std::move(*checked);
     }
 
     if (context.user.empty()) return config;  // anonymous, as clientcmd allows

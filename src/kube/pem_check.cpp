@@ -26,26 +26,32 @@ BioPtr memory_bio(std::string_view pem) { return BioPtr(BIO_new_mem_buf(pem.data
 
 }  // namespace
 
-Result<void> check_certificates_pem(std::string_view pem) {
+Result<std::shared_ptr<ParsedCertificates const>> parse_certificates_pem(std::string_view pem) {
     if (pem.find("-----BEGIN CERTIFICATE-----") == std::string_view::npos) {
         return make_error("no PEM certificate found");
     }
     auto bio = memory_bio(pem);
-    int count = 0;
+    auto parsed = std::make_shared<ParsedCertificates>();
     for (;;) {
         ERR_clear_error();
         X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
         if (!cert) break;
-        X509_free(cert);
-        ++count;
+        parsed->certs.emplace_back(cert, X509_free);
     }
     unsigned long const err = ERR_peek_last_error();
     ERR_clear_error();
     // Reading stops with PEM_R_NO_START_LINE at the end of the input; anything else is a bad block.
     if (err != 0 && !(ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE)) {
-        return make_error("PEM certificate #" + std::to_string(count + 1) + " does not parse");
+        return make_error("PEM certificate #" + std::to_string(parsed->certs.size() + 1) + " does not parse");
     }
-    if (count == 0) return make_error("no PEM certificate found");
+    if (parsed->certs.empty()) return make_error("no PEM certificate found");
+    parsed->pem = std::string(pem);
+    return std::shared_ptr<ParsedCertificates const>(std::move(parsed));
+}
+
+Result<void> check_certificates_pem(std::string_view pem) {
+    auto parsed = parse_certificates_pem(pem);
+    if (!parsed) return parsed.error();
     return {};
 }
 

@@ -2,6 +2,7 @@
 // Where the Kubernetes API is and how to authenticate to it, as client-go's rest.Config.
 
 #include "kube/credential_provider.hpp"
+#include "kube/pem_check.hpp"
 #include "util/error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -34,6 +35,9 @@ struct RestConfig {
     // honour SSL_CERT_FILE and SSL_CERT_DIR), as client-go does for a cluster without a CA; with
     // insecure_skip_tls_verify: no verification.
     std::string ca_pem;
+    // ca_pem's certificates as the loader decoded them when it checked them; used by the TLS
+    // context only while they are ca_pem's (ParsedCertificates::pem). Null: decoded there.
+    std::shared_ptr<ParsedCertificates const> ca_certs;
     // kubeconfig `insecure-skip-tls-verify: true` (allowed only without a CA; logged loudly at load):
     // the connection must then not verify the server's certificate chain or name.
     bool insecure_skip_tls_verify = false;

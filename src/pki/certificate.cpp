@@ -10,9 +10,12 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <ctime>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -208,29 +211,94 @@ std::string Certificate::fingerprint_sha256() const {
     return to_hex(digest, length);
 }
 
-Result<std::vector<Certificate>> parse_pem_bundle(std::string_view pem) {
+namespace {
+
+// The DER encoding of `cert` equals `der`. A parsed certificate keeps its encoding, so this costs
+// a copy and a comparison, not an encoding.
+bool has_encoding(Certificate const& cert, unsigned char const* der, long length) {
+    int const own_length = i2d_X509(cert.get(), nullptr);
+    if (own_length != length) {
+        return false;
+    }
+    std::vector<unsigned char> own(static_cast<std::size_t>(own_length));
+    unsigned char* out = own.data();
+    return i2d_X509(cert.get(), &out) == own_length && std::equal(own.begin(), own.end(), der);
+}
+
+struct PemDataFree {
+    void operator()(unsigned char* p) const { OPENSSL_free(p); }
+};
+
+// The next CERTIFICATE block of `bio` as PEM_read_bio_X509 reads it (the same block names, the
+// same errors on the error queue), or one of `known` when the block encodes it. Null at the end
+// of the input or on an error, which the queue then describes.
+std::optional<Certificate> read_certificate(BIO* bio, std::span<Certificate const> known) {
+    unsigned char* data = nullptr;
+    long length = 0;
+    if (PEM_bytes_read_bio(&data, &length, nullptr, PEM_STRING_X509, bio, nullptr, nullptr) != 1) {
+        return std::nullopt;
+    }
+    std::unique_ptr<unsigned char, PemDataFree> const owned(data);
+    for (auto const& cert : known) {
+        if (has_encoding(cert, data, length)) {
+            return cert;
+        }
+    }
+    unsigned char const* cursor = data;
+    X509Ptr cert(d2i_X509(nullptr, &cursor, length));
+    if (!cert) {
+        ERR_raise(ERR_LIB_PEM, ERR_R_ASN1_LIB);  // as PEM_ASN1_read_bio reports it
+        return std::nullopt;
+    }
+    return Certificate::adopt(std::move(cert));
+}
+
+bool at_end_of_input() {
+    // PEM_R_NO_START_LINE is how OpenSSL says "no further CERTIFICATE block": the normal end.
+    unsigned long const code = ERR_peek_last_error();
+    return ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
+}
+
+Error block_error(std::size_t position) {
+    return make_error("PEM certificate #" + std::to_string(position) + " does not parse", detail::take_openssl_error());
+}
+
+}  // namespace
+
+Result<std::vector<Certificate>> parse_pem_bundle(std::string_view pem) { return parse_pem_bundle(pem, {}); }
+
+Result<std::vector<Certificate>> parse_pem_bundle(std::string_view pem, std::span<Certificate const> known) {
     detail::clear_openssl_errors();
     auto bio = memory_bio(pem);
     std::vector<Certificate> certs;
     while (true) {
-        X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-        if (cert) {
-            certs.push_back(Certificate::adopt(std::move(cert)));
+        if (auto cert = read_certificate(bio.get(), known)) {
+            certs.push_back(std::move(*cert));
             continue;
         }
-        // PEM_R_NO_START_LINE is how OpenSSL says "no further CERTIFICATE block": the normal end.
-        unsigned long const code = ERR_peek_last_error();
-        if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
+        if (at_end_of_input()) {
             detail::clear_openssl_errors();
             break;
         }
-        return make_error("PEM certificate #" + std::to_string(certs.size() + 1) + " does not parse",
-                          detail::take_openssl_error());
+        return block_error(certs.size() + 1);
     }
     if (certs.empty()) {
         return make_error("no PEM certificate found");
     }
     return certs;
+}
+
+Result<Certificate> parse_first_pem_certificate(std::string_view pem) {
+    detail::clear_openssl_errors();
+    auto bio = memory_bio(pem);
+    if (auto cert = read_certificate(bio.get(), {})) {
+        return std::move(*cert);
+    }
+    if (at_end_of_input()) {
+        detail::clear_openssl_errors();
+        return make_error("no PEM certificate found");
+    }
+    return block_error(1);
 }
 
 std::string to_pem_bundle(std::vector<Certificate> const& certs) {

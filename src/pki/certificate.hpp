@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,16 @@ private:
 // Every CERTIFICATE block in `pem`, in order. Errors: no block at all ("no PEM certificate found"),
 // or a block that does not parse (named by its 1-based position: "PEM certificate #2 ..."). Text between blocks is ignored, as OpenSSL does.
 Result<std::vector<Certificate>> parse_pem_bundle(std::string_view pem);
+
+// parse_pem_bundle, except that a block whose DER encoding is byte for byte that of one of `known`
+// yields that Certificate (shared, not decoded again). OpenSSL 3.0 spends about 3.4 million
+// instructions decoding the public key of each certificate it parses, and the roots a CA answer or a
+// stored ca.crt carries are usually the ones the agent already holds. Same results and errors.
+Result<std::vector<Certificate>> parse_pem_bundle(std::string_view pem, std::span<Certificate const> known);
+
+// The first CERTIFICATE block of `pem` alone (what follows it is not read). Errors as
+// parse_pem_bundle's for its first block.
+Result<Certificate> parse_first_pem_certificate(std::string_view pem);
 
 // Concatenated PEM of the certificates, each block ending in "\n".
 std::string to_pem_bundle(std::vector<Certificate> const& certs);

@@ -40,7 +40,7 @@ Result<void> check_identity(Certificate const& leaf, std::string_view expected) 
 
 }  // namespace
 
-Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements) {
+Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements, std::span<Certificate const> known) {
     if (elements.size() < 2) {
         return make_error("invalid empty CertChain (the CA returned " + std::to_string(elements.size()) +
                           (elements.size() == 1 ? " element)" : " elements)"));
@@ -48,7 +48,7 @@ Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements) 
     IssuedChain issued;
     std::size_t const root_index = elements.size() - 1;
     for (std::size_t i = 0; i < root_index; ++i) {
-        auto certs = parse_pem_bundle(elements[i]);
+        auto certs = parse_pem_bundle(elements[i], known);
         if (!certs) {
             return wrap_error("CA response cert_chain[" + std::to_string(i) + "]", certs.error());
         }
@@ -61,7 +61,7 @@ Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements) 
             issued.chain.push_back(std::move(cert));
         }
     }
-    auto roots = parse_pem_bundle(elements[root_index]);
+    auto roots = parse_pem_bundle(elements[root_index], known);
     if (!roots) {
         return wrap_error("CA response cert_chain[" + std::to_string(root_index) + "] (the root bundle)",
                           roots.error());

@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +30,10 @@ struct IssuedChain {
 // The first certificate of element 0 is the leaf and is always kept.
 // Errors: fewer than two elements ("invalid empty CertChain (the CA returned N elements)" as
 // pilot-agent says), an element without a certificate or with a broken one (named "cert_chain[i]").
-Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements);
+// A certificate whose encoding is one of `known` (the roots the agent trusts) is that object, not
+// decoded again (parse_pem_bundle).
+Result<IssuedChain> split_ca_response(std::vector<std::string> const& elements,
+                                      std::span<Certificate const> known = {});
 
 // Verifies that chain[0] chains through chain[1..] to one of `trusted_roots` at time `at`
 // (no purpose check: only the path, names, signatures, CA flags and validity periods;

@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,8 @@ struct KeyedChain {
 };
 
 // Parses stored material. The error names the key (tls.crt, tls.key, ca.crt) that is missing or bad.
-Result<KeyedChain> parse_tls_material(TlsMaterial const& material);
+// Certificates encoded like one of `known` are those objects, not decoded again (pki::parse_pem_bundle).
+Result<KeyedChain> parse_tls_material(TlsMaterial const& material, std::span<pki::Certificate const> known = {});
 
 // Why a stored certificate cannot be kept, or nothing when it is a valid certificate for
 // `spiffe_id` whose key matches and that chains to `trusted_roots` at `now`.
@@ -37,5 +39,15 @@ Result<void> check_stored(KeyedChain const& stored, std::string const& spiffe_id
 // later (its notBefore is later), i.e. another writer renewed after we did. Never go back in time.
 bool stored_is_newer(KeyedChain const& stored, KeyedChain const& candidate, std::string const& spiffe_id,
                      std::vector<pki::Certificate> const& trusted_roots, std::chrono::system_clock::time_point now);
+
+// stored_is_newer on stored material that may not even parse, decoding no more than the answer
+// needs: the stored leaf first, since one issued no later than `candidate` is replaced whatever
+// the rest holds; only a later one has its whole chain, roots and key parsed and checked (the
+// leaf and `trusted_roots` are not decoded twice). False when the material does not parse.
+// Decoding is what costs (OpenSSL 3.0: millions of instructions a certificate or key), and
+// --once always meets a stored certificate older than the one it just got.
+bool stored_material_is_newer(TlsMaterial const& stored, KeyedChain const& candidate, std::string const& spiffe_id,
+                              std::vector<pki::Certificate> const& trusted_roots,
+                              std::chrono::system_clock::time_point now);
 
 }  // namespace gic::agent

@@ -34,8 +34,7 @@ boost::asio::awaitable<Result<WriteOutcome>> DirectoryStore::write(KeyedChain co
     // Files have no resourceVersion, but the rule is the same: never go back to an older certificate.
     auto const now = clock_.wall_now();
     if (existed) {
-        if (auto parsed = parse_tls_material(**stored);
-            parsed && stored_is_newer(*parsed, issued, context.spiffe_id, context.trusted_roots, now))
+        if (stored_material_is_newer(**stored, issued, context.spiffe_id, context.trusted_roots, now))
             co_return WriteOutcome::kept_newer;
     }
     auto written = directory_.write(issued.material(), now);

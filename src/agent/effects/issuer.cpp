@@ -53,7 +53,7 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_certificate(istio::Certi
             continue;
         }
         auto received_at = clock.wall_now();
-        auto chain = pki::split_ca_response(*response);
+        auto chain = pki::split_ca_response(*response, params.trusted_roots);
         if (!chain)
             co_return IssueError{make_error("the CA at " + ca.address() + " returned an unusable chain",
                                             chain.error().message + "; nothing was written"),

@@ -92,13 +92,10 @@ boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, ut
         if (auto type = secret_type(secret); type != tls_secret_type) co_return wrong_type_error(target, type);
 
         // Another writer may have renewed since we issued: never replace a newer valid certificate.
-        if (auto stored_material = read_tls_material(secret); stored_material) {
-            if (auto stored = parse_tls_material(*stored_material); stored) {
-                if (stored_is_newer(*stored, issued, context.spiffe_id, context.trusted_roots,
-                                    clock.wall_now()))
-                    co_return WriteOutcome::kept_newer;
-            }
-        }
+        if (auto stored_material = read_tls_material(secret);
+            stored_material && stored_material_is_newer(*stored_material, issued, context.spiffe_id,
+                                                        context.trusted_roots, clock.wall_now()))
+            co_return WriteOutcome::kept_newer;
 
         apply_tls_material(secret, material, annotations);
         // The object as read with our fields set: a PUT replaces it whole, so nothing else changes.

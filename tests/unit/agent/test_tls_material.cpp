@@ -63,4 +63,32 @@ BOOST_AUTO_TEST_CASE(a_newer_valid_certificate_is_never_replaced) {
     BOOST_TEST(!stored_is_newer(newer, older, id, {test::make_root("x").cert()}, now));
 }
 
+BOOST_AUTO_TEST_CASE(stored_material_is_newer_decides_as_stored_is_newer) {
+    auto ca = test::make_root();
+    auto older = test::issue(ca, id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // notBefore has one-second resolution
+    auto newer = test::issue(ca, id);
+    auto other = test::issue(ca, "spiffe://cluster.local/ns/ns1/sa/other");
+    auto now = std::chrono::system_clock::now();
+    std::vector<pki::Certificate> const roots{ca.cert()};
+    std::vector<pki::Certificate> const untrusted{test::make_root("x").cert()};
+    BOOST_TEST(stored_material_is_newer(newer.material(), older, id, roots, now));
+    BOOST_TEST(!stored_material_is_newer(older.material(), newer, id, roots, now));
+    BOOST_TEST(!stored_material_is_newer(newer.material(), newer, id, roots, now));  // same notBefore
+    BOOST_TEST(!stored_material_is_newer(other.material(), older, id, roots, now));
+    BOOST_TEST(!stored_material_is_newer(newer.material(), older, id, untrusted, now));
+    BOOST_TEST(!stored_material_is_newer(newer.material(), older, id, roots, now + std::chrono::hours(48)));
+    // A later leaf with a key that is not its own, or with material that does not parse, is replaced.
+    auto mismatched = newer.material();
+    mismatched.key_pem = older.material().key_pem;
+    BOOST_TEST(!stored_material_is_newer(mismatched, older, id, roots, now));
+    for (auto broken : {&TlsMaterial::chain_pem, &TlsMaterial::key_pem, &TlsMaterial::roots_pem}) {
+        auto material = newer.material();
+        material.*broken = "garbage";
+        BOOST_TEST(!stored_material_is_newer(material, older, id, roots, now));
+        material.*broken = "";
+        BOOST_TEST(!stored_material_is_newer(material, older, id, roots, now));
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

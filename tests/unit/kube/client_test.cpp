@@ -282,6 +282,36 @@ BOOST_AUTO_TEST_CASE(wrong_server_name_fails_verification) {
     BOOST_TEST(srv->requests().empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_ca_decoded_at_load_is_the_one_trusted) {
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); });
+    auto config = config_for(srv->port());
+    config.ca_certs = parse_certificates_pem(config.ca_pem).value();
+    {
+        Client client(io.get_executor(), config);
+        auto const result = run(client.get(secret_ref));
+        BOOST_TEST(result.has_value());
+    }
+    // Decoded certificates claiming to be ca_pem's are trusted instead of decoding ca_pem again:
+    // another CA's make the handshake fail.
+    auto other = std::make_shared<ParsedCertificates>(*parse_certificates_pem(pki().other_ca.cert().to_pem()).value());
+    other->pem = config.ca_pem;
+    config.ca_certs = other;
+    Client client(io.get_executor(), config);
+    auto const result = run(client.get(secret_ref));
+    BOOST_REQUIRE(result.has_error());
+    BOOST_TEST(contains(result.error().message, "certificate verify failed"));
+}
+
+BOOST_AUTO_TEST_CASE(decoded_certificates_of_other_text_are_not_used) {
+    auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); });
+    auto config = config_for(srv->port());
+    // Left from another ca_pem (the text changed after loading): ca_pem is decoded and trusted.
+    config.ca_certs = parse_certificates_pem(pki().other_ca.cert().to_pem()).value();
+    Client client(io.get_executor(), config);
+    auto const result = run(client.get(secret_ref));
+    BOOST_TEST(result.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(wrong_dns_name_fails_verification) {
     auto srv = server([](HttpRequest const&) { return json_response(200, secret_json); });
     auto config = config_for(srv->port());

@@ -62,6 +62,10 @@ BOOST_AUTO_TEST_CASE(token_user) {
     BOOST_TEST(config.bearer_token == "abc");
     BOOST_TEST(config.token_file.empty());
     BOOST_TEST(config.ca_pem == pki().ca_pem());
+    // Decoded once when checked, for the TLS context.
+    BOOST_REQUIRE(config.ca_certs);
+    BOOST_TEST(config.ca_certs->pem == config.ca_pem);
+    BOOST_TEST(config.ca_certs->certs.size() == 1u);
     BOOST_TEST(config.namespace_ == "default");
     BOOST_TEST(config.origin == "kubeconfig " + path + " (context dev)");
 }

@@ -261,6 +261,66 @@ BOOST_AUTO_TEST_CASE(missing_end_line_is_an_error_not_the_end) {
     BOOST_TEST(parsed.error().message.starts_with("PEM certificate #2 does not parse: "), parsed.error().message);
 }
 
+BOOST_AUTO_TEST_CASE(a_known_certificate_is_that_object_others_are_parsed) {
+    Hierarchy const h;
+    std::vector<Certificate> const known{h.root.cert()};
+    auto const parsed = parse_pem_bundle(h.leaf.to_pem() + h.root.cert().to_pem(), known);
+    BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.error().message));
+    BOOST_TEST(fingerprints(*parsed) ==
+               (std::vector<std::string>{h.leaf.fingerprint_sha256(), h.root.cert().fingerprint_sha256()}));
+    BOOST_TEST(parsed->at(0).get() != h.leaf.get());
+    BOOST_TEST(parsed->at(1).get() == h.root.cert().get());
+}
+
+BOOST_AUTO_TEST_CASE(a_certificate_like_a_known_one_but_not_it_is_parsed) {
+    Hierarchy const h;
+    // Same subject and issuer, another key: not the known root.
+    auto const impostor =
+        emu::CertificateAuthority::create_root("Test Org", "Test Root CA", KeyAlgorithm::ecdsa_p256, 24h * 365);
+    std::vector<Certificate> const known{h.root.cert()};
+    auto const parsed = parse_pem_bundle(impostor.cert().to_pem(), known);
+    BOOST_REQUIRE(parsed.has_value());
+    BOOST_TEST(parsed->at(0).get() != h.root.cert().get());
+    BOOST_TEST(parsed->at(0).fingerprint_sha256() == impostor.cert().fingerprint_sha256());
+}
+
+BOOST_AUTO_TEST_CASE(known_certificates_change_no_error) {
+    Hierarchy const h;
+    std::vector<Certificate> const known{h.leaf, h.root.cert()};
+    auto const broken = parse_pem_bundle(broken_second_block(h.leaf.to_pem()), known);
+    BOOST_REQUIRE(!broken);
+    BOOST_TEST(broken.error().message.starts_with("PEM certificate #2 does not parse: "), broken.error().message);
+    auto const none = parse_pem_bundle("garbage", known);
+    BOOST_REQUIRE(!none);
+    BOOST_TEST(none.error().message == "no PEM certificate found");
+}
+
+BOOST_AUTO_TEST_CASE(old_block_name_is_read_as_openssl_reads_it) {
+    Hierarchy const h;
+    auto pem = h.leaf.to_pem();
+    for (auto at = pem.find("CERTIFICATE"); at != std::string::npos; at = pem.find("CERTIFICATE", at + 16)) {
+        pem.insert(at, "X509 ");
+    }
+    auto const parsed = parse_pem_bundle(pem);
+    BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : parsed.error().message));
+    BOOST_TEST(parsed->at(0).fingerprint_sha256() == h.leaf.fingerprint_sha256());
+}
+
+BOOST_AUTO_TEST_CASE(first_certificate_alone) {
+    Hierarchy const h;
+    auto const first = parse_first_pem_certificate("text\n" + h.leaf.to_pem() + "garbage between\n" + h.root.cert().to_pem());
+    BOOST_REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().message));
+    BOOST_TEST(first->fingerprint_sha256() == h.leaf.fingerprint_sha256());
+    // What follows the first block is not read: a broken second block does not matter.
+    BOOST_TEST(parse_first_pem_certificate(broken_second_block(h.leaf.to_pem())).has_value());
+    auto const none = parse_first_pem_certificate("");
+    BOOST_REQUIRE(!none);
+    BOOST_TEST(none.error().message == "no PEM certificate found");
+    auto const broken = parse_first_pem_certificate("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+    BOOST_REQUIRE(!broken);
+    BOOST_TEST(broken.error().message.starts_with("PEM certificate #1 does not parse: "), broken.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(to_pem_bundle_round_trips) {
     Hierarchy const h;
     std::vector<Certificate> const certs{h.leaf, h.intermediate.cert(), h.root.cert()};

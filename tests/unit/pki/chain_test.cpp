@@ -36,6 +36,16 @@ BOOST_AUTO_TEST_CASE(leaf_and_root) {
     BOOST_TEST(issued->roots_pem() == root.cert().to_pem());
 }
 
+BOOST_AUTO_TEST_CASE(the_trusted_root_is_reused_not_decoded_again) {
+    Hierarchy const h;
+    std::vector<Certificate> const trusted{h.root.cert()};
+    auto const issued = split_ca_response({h.leaf.to_pem(), h.intermediate.cert().to_pem(), h.root.cert().to_pem()}, trusted);
+    BOOST_REQUIRE_MESSAGE(issued.has_value(), (issued ? "" : issued.error().message));
+    BOOST_TEST(issued->roots.at(0).get() == h.root.cert().get());
+    BOOST_TEST(fingerprints(issued->chain) ==
+               (std::vector<std::string>{h.leaf.fingerprint_sha256(), h.intermediate.cert().fingerprint_sha256()}));
+}
+
 BOOST_AUTO_TEST_CASE(plugged_ca_repeats_the_root) {
     Hierarchy const h;
     auto const issued = issued_from(h);

@@ -43,6 +43,14 @@ BOOST_AUTO_TEST_CASE(csr_is_shaped_like_pilot_agents) {
             BOOST_TEST(EVP_PKEY_eq(public_key, key.get()) == 1);
             BOOST_TEST(X509_REQ_verify(request.get(), public_key) == 1);
             BOOST_TEST(X509_REQ_get_signature_nid(request.get()) == expected_signature_nid(algorithm));
+            // The SubjectPublicKeyInfo byte for byte as OpenSSL encodes the key (the EC fast path
+            // writes the named curve and the point itself).
+            unsigned char* spki = nullptr;
+            int const spki_length = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(request.get()), &spki);
+            BOOST_REQUIRE(spki_length > 0);
+            std::string const spki_der(reinterpret_cast<char const*>(spki), static_cast<std::size_t>(spki_length));
+            OPENSSL_free(spki);
+            BOOST_TEST(spki_der == key.public_key_der());
 
             // Subject: exactly one RDN, O = "" (an empty PrintableString), and no CN.
             X509_NAME* subject = X509_REQ_get_subject_name(request.get());
