@@ -27,14 +27,16 @@ int fail(std::string const& message) {
 
 // Runs `issue` while a GET of the Secret sets up the API connection (TCP, TLS, the first request):
 // the key generation and the CA call overlap that round trip, and the write that follows finds a
-// warm keep-alive connection. The answer is not used (not even parsed beyond JSON): the write reads
-// the Secret again and reports any error. With --output-dir there is no connection to prepare.
-boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(kube::Api* api, SecretTarget const& target,
+// warm keep-alive connection and starts from that answer instead of reading again (a Secret changed
+// in between is a conflict, read again). With --output-dir there is no connection to prepare.
+boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(SecretStore* secret_store,
                                                                               boost::asio::awaitable<IssueOutcome<IssueResult>> issue) {
-    if (api == nullptr) co_return co_await std::move(issue);
+    if (secret_store == nullptr) co_return co_await std::move(issue);
     using namespace boost::asio::experimental::awaitable_operators;
+    auto const& target = secret_store->target();
     kube::ResourceRef const secret{"v1", "secrets", target.namespace_, target.name, ""};
-    auto [warm_up, issued] = co_await (api->get(secret) && std::move(issue));
+    auto [read_ahead, issued] = co_await (secret_store->api().get(secret) && std::move(issue));
+    secret_store->use_read_ahead(std::move(read_ahead));
     co_return std::move(issued);
 }
 
@@ -52,8 +54,11 @@ boost::asio::awaitable<int> run_once(Options options) {
     // connection is made; released once the issue is over, as a call would release the channel.
     auto ca_connection = ca.connect_ahead();
     std::unique_ptr<CertificateStore> store;
+    SecretStore* secret_store = nullptr;
     if (options.output_dir.empty()) {
-        store = std::make_unique<SecretStore>(*inputs.client, inputs.target, util::system_clock());
+        auto secrets = std::make_unique<SecretStore>(*inputs.client, inputs.target, util::system_clock());
+        secret_store = secrets.get();
+        store = std::move(secrets);
     } else {
         store = std::make_unique<DirectoryStore>(options.output_dir, util::system_clock());
     }
@@ -67,8 +72,7 @@ boost::asio::awaitable<int> run_once(Options options) {
     util::Worker keygen_worker;  // the key is generated off the loop; joined when --once returns
     IssueParams const params{inputs.identity, options.key_algorithm, options.cert_ttl, inputs.roots.certs, nullptr,
                              generate_on(keygen_worker)};
-    auto* const api = options.output_dir.empty() ? inputs.client.get() : nullptr;
-    auto issued = co_await issue_with_warm_connection(api, inputs.target,
+    auto issued = co_await issue_with_warm_connection(secret_store,
                                                       issue_certificate(ca, util::system_clock(), params, token_reader, once_attempts, once_backoff));
     ca_connection.reset();
     if (!issued) {

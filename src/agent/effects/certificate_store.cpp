@@ -1,5 +1,6 @@
 #include "agent/effects/certificate_store.hpp"
 
+#include <utility>
 
 namespace gic::agent {
 
@@ -8,7 +9,8 @@ boost::asio::awaitable<Result<std::optional<TlsMaterial>>> SecretStore::read() {
 }
 
 boost::asio::awaitable<Result<WriteOutcome>> SecretStore::write(KeyedChain const& issued, SecretWriteContext const& context) {
-    co_return co_await write_tls_secret(api_, clock_, target_, issued, context, &seen_);
+    auto read_ahead = std::exchange(read_ahead_, std::nullopt);
+    co_return co_await write_tls_secret(api_, clock_, target_, issued, context, &seen_, std::move(read_ahead));
 }
 
 namespace {

@@ -38,6 +38,10 @@ public:
     std::string describe() const override { return "Secret " + target_.display(); }
 
     SecretTarget const& target() const { return target_; }
+    kube::Api& api() const { return api_; }
+    // The answer of a GET of the Secret made earlier; the next write() starts from it instead of
+    // reading again (write_tls_secret's `read_ahead`).
+    void use_read_ahead(kube::ApiResult<boost::json::object> answer) { read_ahead_ = std::move(answer); }
     // The Secret's metadata (uid, resourceVersion) from the latest read or write (empty before the first).
     kube::ObjectMeta const& last_seen() const { return seen_; }
 
@@ -46,6 +50,7 @@ private:
     SecretTarget target_;
     util::Clock& clock_;
     kube::ObjectMeta seen_;
+    std::optional<kube::ApiResult<boost::json::object>> read_ahead_;
 };
 
 class DirectoryStore final : public CertificateStore {

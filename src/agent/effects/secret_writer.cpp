@@ -64,13 +64,23 @@ boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube:
 
 boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, util::Clock& clock, SecretTarget const& target,
                                                               KeyedChain const& issued, SecretWriteContext const& context,
-                                                              kube::ObjectMeta* seen) {
+                                                              kube::ObjectMeta* seen,
+                                                              std::optional<kube::ApiResult<boost::json::object>> read_ahead) {
+    // Only an answer that settles what is stored saves the GET; a failed one is not repeated as ours.
+    if (read_ahead && !*read_ahead && !read_ahead->error().is_not_found()) read_ahead.reset();
     auto const material = issued.material();
     auto const annotations = describe_annotations(issued, context.spiffe_id, context.writer);
     auto const ref = secret_ref(target);
 
     for (int attempt = 1; attempt <= max_conflict_attempts; ++attempt) {
-        auto got = co_await api.get(ref);
+        kube::ApiResult<boost::json::object> got = kube::ApiError{};
+        if (read_ahead) {
+            got = std::move(*read_ahead);
+            read_ahead.reset();
+        } else {
+            auto reading = api.get(ref);
+            got = co_await std::move(reading);
+        }
         if (!got && got.error().is_not_found()) {
             auto const fresh = make_tls_secret(target.namespace_, target.name, material, annotations);
             auto created = co_await api.create(ref, kube::to_json(fresh));

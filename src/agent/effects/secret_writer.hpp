@@ -40,9 +40,14 @@ struct SecretWriteContext {
 // to the metadata of every Secret the API returns on the way (its uid and resourceVersion are
 // what Events about it refer to). "Is the stored certificate newer and still valid"
 // is judged at `clock`'s wall time.
-boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(kube::Api& api, util::Clock& clock, SecretTarget const& target,
-                                                              KeyedChain const& issued, SecretWriteContext const& context,
-                                                              kube::ObjectMeta* seen = nullptr);
+// `read_ahead`: the answer of a GET of the Secret made earlier (--once reads it while the
+// certificate is issued), used instead of the first GET when it found the Secret or found none.
+// It may be stale: the update carries its resourceVersion, so a Secret changed since is a conflict
+// and is read again; a create that finds it exists reads it again too.
+boost::asio::awaitable<Result<WriteOutcome>> write_tls_secret(
+    kube::Api& api, util::Clock& clock, SecretTarget const& target, KeyedChain const& issued,
+    SecretWriteContext const& context, kube::ObjectMeta* seen = nullptr,
+    std::optional<kube::ApiResult<boost::json::object>> read_ahead = std::nullopt);
 
 // The Secret's material, or nullopt when the Secret does not exist.
 boost::asio::awaitable<Result<std::optional<TlsMaterial>>> read_tls_secret(kube::Api& api, SecretTarget const& target,

@@ -170,6 +170,63 @@ BOOST_AUTO_TEST_CASE(conflicts_are_read_again_and_retried_a_few_times) {
     BOOST_TEST(f.stored_chain() == renewed.material().chain_pem);
 }
 
+BOOST_AUTO_TEST_CASE(a_read_ahead_answer_saves_the_first_get) {
+    Fixture f;
+    BOOST_TEST_REQUIRE(f.write(gic::test::issue(f.root, spiffe_id)).has_value());
+    kube::ResourceRef const ref{"v1", "secrets", "workloads", "payments-tls", ""};
+    f.store.use_read_ahead(run(f.io, f.api.get(ref)));
+    f.api.gets = 0;
+    auto const renewed = gic::test::issue(f.root, spiffe_id);
+    BOOST_TEST((f.write(renewed).value() == WriteOutcome::updated));
+    BOOST_TEST(f.api.gets == 0);
+    BOOST_TEST(f.stored_chain() == renewed.material().chain_pem);
+    // Used once: the next write reads for itself.
+    BOOST_TEST((f.write(gic::test::issue(f.root, spiffe_id)).value() == WriteOutcome::updated));
+    BOOST_TEST(f.api.gets == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_read_ahead_answer_is_a_conflict_read_again) {
+    Fixture f;
+    kube::ResourceRef const ref{"v1", "secrets", "workloads", "payments-tls", ""};
+    BOOST_TEST_REQUIRE(f.write(issue_at(f.root, f.clock.wall_now() - 1h)).has_value());
+    f.store.use_read_ahead(run(f.io, f.api.get(ref)));
+    // Another writer stores a newer certificate after our read.
+    auto const theirs = issue_at(f.root, f.clock.wall_now() + 1min);
+    SecretStore other{f.api, SecretTarget{"workloads", "payments-tls"}, f.clock};
+    BOOST_TEST_REQUIRE((run(f.io, other.write(theirs, f.context)).value() == WriteOutcome::updated));
+    // Ours is newer than what we read ahead, so the update is sent with that version: a conflict;
+    // the Secret is read again, and the newer certificate there is kept.
+    f.api.gets = f.api.updates = 0;
+    BOOST_TEST((f.write(issue_at(f.root, f.clock.wall_now())).value() == WriteOutcome::kept_newer));
+    BOOST_TEST(f.api.updates == 1);
+    BOOST_TEST(f.api.gets == 1);
+    BOOST_TEST(f.stored_chain() == theirs.material().chain_pem);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_ahead_that_found_nothing_but_the_secret_exists_is_read_again) {
+    Fixture f;
+    kube::ResourceRef const ref{"v1", "secrets", "workloads", "payments-tls", ""};
+    auto const theirs = issue_at(f.root, f.clock.wall_now() + 1min);
+    f.store.use_read_ahead(run(f.io, f.api.get(ref)));  // 404
+    BOOST_TEST_REQUIRE(run(f.io, SecretStore(f.api, SecretTarget{"workloads", "payments-tls"}, f.clock).write(theirs, f.context)).has_value());
+    f.api.gets = f.api.creates = 0;
+    BOOST_TEST((f.write(issue_at(f.root, f.clock.wall_now())).value() == WriteOutcome::kept_newer));
+    BOOST_TEST(f.api.creates == 1);  // AlreadyExists
+    BOOST_TEST(f.api.gets == 1);
+    BOOST_TEST(f.stored_chain() == theirs.material().chain_pem);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_read_ahead_is_not_taken_as_the_answer) {
+    Fixture f;
+    kube::ApiError refused;
+    refused.code = 503;
+    refused.reason = "ServiceUnavailable";
+    f.store.use_read_ahead(refused);
+    auto const ours = gic::test::issue(f.root, spiffe_id);
+    BOOST_TEST((f.write(ours).value() == WriteOutcome::created));  // its own GET found no Secret
+    BOOST_TEST(f.api.gets == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_newer_certificate_is_kept_while_it_is_valid_at_the_clock) {
     Fixture f;
     auto const ours = issue_at(f.root, f.clock.wall_now());
