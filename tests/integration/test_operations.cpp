@@ -656,8 +656,8 @@ BOOST_AUTO_TEST_CASE(flags_doc_lists_exactly_the_flags_of_help) {
 
 BOOST_AUTO_TEST_CASE(two_elected_replicas_report_one_leader_renewals_requests_and_probes) {
     Sandbox sb;
-    // 6 s certificates are renewed after about 3 s.
-    auto const flags = plus(short_lease, {"--cert-ttl", "6s"});
+    // 4 s certificates are renewed after about 2 s.
+    auto const flags = plus(short_lease, {"--cert-ttl", "4s"});
     std::vector<ObservedAgent> replicas;
     replicas.push_back(start_observed(sb, "gateway-0", flags));
     replicas.push_back(start_observed(sb, "gateway-1", flags));
