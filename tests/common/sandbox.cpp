@@ -1,6 +1,7 @@
 #include "common/sandbox.hpp"
 
 #include "common/http_client.hpp"
+#include "common/token_signing_key.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -29,7 +30,8 @@ std::string agent_binary() { return env_or_throw("GIC_AGENT"); }
 
 Sandbox::Sandbox(SandboxOptions options) : dir_("gic-sandbox"), kubectl_(env_or_empty("KUBECTL")) {
     std::vector<std::string> kube_args{env_or_throw("KUBE_EMULATOR"), "--listen", "127.0.0.1:0", "--state-dir", kube_dir(),
-                                       "--service-account", std::string(sa_namespace) + "/" + sa_name};
+                                       "--service-account", std::string(sa_namespace) + "/" + sa_name,
+                                       "--service-account-signing-key-file", token_signing_key_file()};
     kube_args.insert(kube_args.end(), options.extra_kube_args.begin(), options.extra_kube_args.end());
     kube_ = std::make_unique<ChildProcess>(kube_args, dir_.file("kube.log"));
     auto kube_ready = kube_->wait_for(R"(listening on https://127\.0\.0\.1:(\d+))", std::chrono::seconds(20));

@@ -101,7 +101,11 @@ BOOST_AUTO_TEST_CASE(renews_with_new_keys_inside_the_window) {
     auto agent = sb.start_agent(continuous({"--cert-ttl", "6s", "--key-algorithm", "ecdsa-p256"}), "agent");
     BOOST_TEST_REQUIRE(wait_until([&] { return written_certificates(agent->log()).size() >= 1; }, 20s), agent->log());
     auto first_key = data_of(the_secret(sb), "tls.key");
-    BOOST_TEST_REQUIRE(wait_until([&] { return written_certificates(agent->log()).size() >= 4; }, 40s), agent->log());
+    // One renewal over the real CA and API proves the key, the chain and the write; when renewals
+    // fall due (50 % +- 1 % of each life, a new key each time) is proved in virtual time by
+    // tests/unit/agent/test_rotator.cpp (renews_at_half_life_with_a_new_key_each_time) and by the
+    // simulator's renewal-early / renewal-late invariants.
+    BOOST_TEST_REQUIRE(wait_until([&] { return written_certificates(agent->log()).size() >= 2; }, 40s), agent->log());
     stop(*agent);
     auto written = written_certificates(agent->log());
     for (std::size_t i = 1; i < written.size(); ++i) {

@@ -186,9 +186,10 @@ BOOST_AUTO_TEST_CASE(continuous_agent_keeps_its_probes_while_the_plugin_hangs) {
 }
 
 BOOST_AUTO_TEST_CASE(the_plugin_inherits_no_listener_or_connection_of_the_agent) {
-    // Runs again every 3 s (the token's lifetime) while the probes, metrics and the API
+    // Runs again whenever its token has expired (it lives 1 to 2 s: the expiry is in whole
+    // seconds), that is at each Lease renewal (every 2 s), while the probes, metrics and the API
     // connections of leader election are open.
-    write_plugin(print_token(3));
+    write_plugin(print_token(2));
     auto agent = sb.start_agent({"--kubeconfig", work.file("config"), "--metrics-bind-address", "127.0.0.1:0",
                                  "--health-probe-bind-address", "127.0.0.1:0"},
                                 "fds");

@@ -10,6 +10,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <future>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -166,10 +168,18 @@ BOOST_AUTO_TEST_CASE(ca_failures_exit_1_with_a_hint) {
         {{"--cluster-name", "other-cluster"}, {"UNAUTHENTICATED", "--cluster-name"}},
         {{"--cert-ttl", "87600h"}, {"INVALID_ARGUMENT", "requested TTL 87600h0m0s is greater than the max allowed TTL 2160h0m0s"}},
     };
+    // The unreachable CA and the wrong server name go through the full retry schedule (about
+    // 1.5 s each), so the runs, which share nothing but the emulators, go side by side; the
+    // checks stay on this thread.
+    std::vector<std::future<ProcessResult>> runs;
     for (auto const& c : cases) {
         auto args = c.args;
         args.push_back("--once");
-        auto r = sb.run_agent(args);
+        runs.push_back(std::async(std::launch::async, [&sb, args] { return sb.run_agent(args); }));
+    }
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        auto const& c = cases[i];
+        auto const r = runs[i].get();
         BOOST_TEST(r.exit_code == 1, "args " << c.args.front() << " exit " << r.exit_code << ": " << r.err);
         for (auto const& e : c.expected)
             BOOST_TEST(r.err.find(e) != std::string::npos, "expected \"" << e << "\" in: " << r.err);

@@ -7,6 +7,7 @@
 
 #include "common/sandbox.hpp"
 #include "common/sanitizers.hpp"
+#include "common/token_signing_key.hpp"
 #include "operations_metrics.hpp"
 
 #include "pki/pki.hpp"
@@ -147,7 +148,8 @@ struct RbacCluster {
         std::string const sa = std::string(Sandbox::sa_namespace) + "/" + Sandbox::sa_name;
         kube = std::make_unique<ChildProcess>(
             std::vector<std::string>{std::getenv("KUBE_EMULATOR"), "--listen", "127.0.0.1:0", "--state-dir", dir.file("kube"),
-                                     "--service-account", sa, "--authorization", "RBAC"},
+                                     "--service-account", sa, "--authorization", "RBAC", "--service-account-signing-key-file",
+                                     token_signing_key_file()},
             dir.file("kube.log"));
         if (!kube->wait_for(R"(listening on https://127\.0\.0\.1:(\d+))", std::chrono::seconds(20)))
             throw std::runtime_error("kube-apiserver-emulator did not start:\n" + kube->log());
@@ -654,8 +656,8 @@ BOOST_AUTO_TEST_CASE(flags_doc_lists_exactly_the_flags_of_help) {
 
 BOOST_AUTO_TEST_CASE(two_elected_replicas_report_one_leader_renewals_requests_and_probes) {
     Sandbox sb;
-    // 6 s certificates are renewed after about 3 s.
-    auto const flags = plus(short_lease, {"--cert-ttl", "6s"});
+    // 4 s certificates are renewed after about 2 s.
+    auto const flags = plus(short_lease, {"--cert-ttl", "4s"});
     std::vector<ObservedAgent> replicas;
     replicas.push_back(start_observed(sb, "gateway-0", flags));
     replicas.push_back(start_observed(sb, "gateway-1", flags));

@@ -263,8 +263,8 @@ BOOST_AUTO_TEST_CASE(readers_racing_rewrites_never_see_a_key_that_does_not_match
             certificates_seen.insert(*crt);
         }
     });
-    // Short-lived certificates: the agent rewrites the set about every second.
-    auto agent = sb.start_agent(continuous_into(dir, "2s"), "agent");
+    // The shortest certificates the agent accepts (1 s): it rewrites the set about every half second.
+    auto agent = sb.start_agent(continuous_into(dir, "1s"), "agent");
     bool const rewritten = wait_until([&] { return count_of(agent->log(), "certificate written") >= 6; }, 60s, 100ms);
     stop = true;
     reader.join();

@@ -258,9 +258,9 @@ BOOST_FIXTURE_TEST_SUITE(standalone_continuous, Standalone)
 BOOST_FIXTURE_TEST_CASE(a_minted_token_is_minted_again_before_it_expires, ShortLivedTokens) {
     using namespace std::chrono_literals;
     auto const agent_user = "system:serviceaccount:" + ns + ":" + sa;
-    auto agent = start(sb.sa_dir() + "/kubeconfig", {"--cert-ttl", "8s"});
-    // Renewals at about 4 s intervals: the third certificate is written well after the first
-    // token (3 s) expired.
+    auto agent = start(sb.sa_dir() + "/kubeconfig", {"--cert-ttl", "5s"});
+    // Renewals at about 2.5 s intervals: the third certificate is written about 2 s after the
+    // first token (3 s) expired, with the third token (minted at 80 % of each 3 s life).
     BOOST_TEST_REQUIRE(wait_until(
                            [&] {
                                auto const log = agent->log();
@@ -268,7 +268,7 @@ BOOST_FIXTURE_TEST_CASE(a_minted_token_is_minted_again_before_it_expires, ShortL
                                for (auto at = log.find("certificate written"); at != std::string::npos;
                                     at = log.find("certificate written", at + 1))
                                    ++n;
-                               return n >= 3;
+                               return n >= 3 && count_requests(sb, "create", "serviceaccounts/token", agent_user) >= 3;
                            },
                            40s),
                        agent->log());

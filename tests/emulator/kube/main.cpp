@@ -25,7 +25,9 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace asio = boost::asio;
 using namespace gic;
@@ -35,6 +37,18 @@ namespace {
 
 constexpr auto ten_years = std::chrono::hours(24 * 365 * 10);
 constexpr auto one_year = std::chrono::hours(24 * 365);
+
+pki::PrivateKey signing_key(Options const& options) {
+    if (options.service_account_signing_key_file.empty()) return pki::PrivateKey::generate(pki::KeyAlgorithm::rsa2048);
+    auto const& path = options.service_account_signing_key_file;
+    std::ifstream in(path);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in) throw ConfigError("--service-account-signing-key-file: cannot read " + path);
+    auto key = pki::PrivateKey::from_pem(pem.str());
+    if (!key) throw ConfigError("--service-account-signing-key-file " + path + ": " + key.error().message);
+    return std::move(*key);
+}
 
 int run(Options const& options) {
     auto server_ca = emu::CertificateAuthority::create_root("kube-apiserver-emulator", "kube-apiserver-emulator-ca",
@@ -57,7 +71,7 @@ int run(Options const& options) {
         ensure_service_account(store, sa.namespace_, sa.name);
     }
 
-    TokenSigner signer(pki::PrivateKey::generate(pki::KeyAlgorithm::rsa2048), options.issuer);
+    TokenSigner signer(signing_key(options), options.issuer);
     std::string api_audience = options.issuer;
     Authenticator authenticator(signer, store, {api_audience});
     AllowAuthenticatedAuthorizer allow_authenticated;

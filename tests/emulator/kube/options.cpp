@@ -60,7 +60,10 @@ ParsedOptions parse_options(int argc, char** argv) {
         "group system:masters may do everything)")(
         "service-account-max-token-expiration", po::value(&max_token_expiration)->default_value("0s"),
         "cap on TokenRequest lifetimes, like kube-apiserver's flag (0s: none); unlike kube-apiserver it may be "
-        "short, so tests can watch tokens being minted again");
+        "short, so tests can watch tokens being minted again")(
+        "service-account-signing-key-file", po::value(&parsed.options.service_account_signing_key_file),
+        "PEM private key that signs service-account tokens, like kube-apiserver's flag (default: a new RSA 2048 "
+        "key at each start)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);

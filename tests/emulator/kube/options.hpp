@@ -24,6 +24,9 @@ struct Options {
     enum class Authorization { always_allow, rbac };
     Authorization authorization = Authorization::always_allow;
     std::chrono::seconds max_token_expiration{0};  // 0: TokenRequests get what they ask for
+    // PEM private key that signs service-account tokens; empty: a new RSA 2048 key at each start
+    // (a test suite that starts many emulators hands them one key instead, to skip the keygen).
+    std::string service_account_signing_key_file;
 };
 
 // Throws gic::ConfigError naming the flag; returns nullopt-equivalent via `help` when --help was

@@ -1,5 +1,7 @@
 #include "emulator_fixture.hpp"
 
+#include "common/token_signing_key.hpp"
+
 #include "util/base64.hpp"
 
 #include <cstdlib>
@@ -38,7 +40,8 @@ std::string kubectl_path() { return env_or_empty("KUBECTL"); }
 
 RunningEmulator::RunningEmulator(std::vector<std::string> extra_args)
     : state_("kube-emu-state"), cache_("kube-emu-cache") {
-    std::vector<std::string> argv = {emulator_path(), "--listen", "127.0.0.1:0", "--state-dir", state_.path()};
+    std::vector<std::string> argv = {emulator_path(), "--listen", "127.0.0.1:0", "--state-dir", state_.path(),
+                                     "--service-account-signing-key-file", gic::test::token_signing_key_file()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     process_ = std::make_unique<gic::test::ChildProcess>(argv, cache_.file("emulator.log"));
     auto m = process_->wait_for(R"(listening on https://127\.0\.0\.1:(\d+))", std::chrono::seconds(30));

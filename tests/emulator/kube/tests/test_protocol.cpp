@@ -3,6 +3,8 @@
 
 #include "emulator_fixture.hpp"
 
+#include "common/token_signing_key.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <thread>
@@ -126,6 +128,28 @@ BOOST_AUTO_TEST_CASE(empty_token_is_a_bad_request) {
     auto r = emu.admin().post("/apis/authentication.k8s.io/v1/tokenreviews", token_review("", {}));
     BOOST_TEST(r.status == 400u);
     BOOST_TEST(r.json().at("message").as_string() == "token is required for TokenReview in authentication");
+}
+
+// Every emulator these tests start signs with the process's one key (the fixture passes it): the
+// public key the emulator publishes is that key's, and tokens signed with it are reviewed as usual.
+BOOST_AUTO_TEST_CASE(the_signing_key_file_signs_the_service_account_tokens) {
+    RunningEmulator emu({"--service-account", "ns1/agent"});
+    auto const expected = gic::test::run_process({"openssl", "pkey", "-in", gic::test::token_signing_key_file(), "-pubout"});
+    BOOST_TEST_REQUIRE(expected.exit_code == 0, expected.err);
+    BOOST_TEST(gic::test::read_file(emu.file("sa.pub")) == expected.out);
+    auto const status = review(emu, token_file(emu, "token"), {});
+    BOOST_TEST(status.at("authenticated").as_bool(), json::serialize(status));
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_signing_key_file_is_refused_naming_the_flag) {
+    gic::test::TempDir dir;
+    gic::test::write_file(dir.file("not-a-key.pem"), "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n");
+    for (auto const& file : {dir.file("missing.pem"), dir.file("not-a-key.pem")}) {
+        auto r = gic::test::run_process(
+            {emulator_path(), "--state-dir", dir.path(), "--service-account-signing-key-file", file}, std::chrono::seconds(20));
+        BOOST_TEST(r.exit_code == 1, file << ": " << r.out << r.err);
+        BOOST_TEST(r.err.find("--service-account-signing-key-file") != std::string::npos, r.err);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

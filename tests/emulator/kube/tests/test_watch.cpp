@@ -8,6 +8,8 @@
 #include <future>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace gic::emu::kube::test;
 namespace json = boost::json;
@@ -99,13 +101,19 @@ BOOST_AUTO_TEST_CASE(a_resource_version_resumes_strictly_after_it_with_the_field
     l1["spec"].as_object()["holderIdentity"] = "z";
     BOOST_TEST_REQUIRE(admin.put(leases + "/l1", l1).status == 200u);
 
-    auto all = events_of(admin.get(leases + "?watch=true&resourceVersion=" + list_rv + "&timeoutSeconds=1"));
+    // Both watches last their 1 s timeout: they run side by side.
+    auto all_watch = std::async(std::launch::async, [&] {
+        return admin.get(leases + "?watch=true&resourceVersion=" + list_rv + "&timeoutSeconds=1");
+    });
+    auto one_watch = std::async(std::launch::async, [&] {
+        return admin.get(leases + "?watch=true&resourceVersion=" + list_rv + "&fieldSelector=metadata.name%3Dl1&timeoutSeconds=1");
+    });
+    auto all = events_of(all_watch.get());
     BOOST_TEST_REQUIRE(all.size() == 2u);
     BOOST_TEST((type_of(all[0]) == "ADDED" && name_of(all[0]) == "l2"));
     BOOST_TEST((type_of(all[1]) == "MODIFIED" && name_of(all[1]) == "l1"));
 
-    auto one = events_of(admin.get(leases + "?watch=true&resourceVersion=" + list_rv +
-                                   "&fieldSelector=metadata.name%3Dl1&timeoutSeconds=1"));
+    auto one = events_of(one_watch.get());
     BOOST_TEST_REQUIRE(one.size() == 1u);
     BOOST_TEST((type_of(one[0]) == "MODIFIED" && name_of(one[0]) == "l1"));
 
@@ -123,11 +131,18 @@ BOOST_AUTO_TEST_CASE(watches_serve_secrets_configmaps_and_events_too) {
     json::object event{{"apiVersion", "v1"}, {"kind", "Event"}, {"metadata", json::object{{"name", "e1"}}},
                        {"involvedObject", json::object{{"kind", "Lease"}, {"name", "l1"}, {"namespace", "ns1"}}},
                        {"reason", "LeaderElection"}, {"message", "x became leader"}, {"type", "Normal"}};
-    for (auto const& [path, body] : {std::pair{std::string("/api/v1/namespaces/ns1/secrets"), secret},
-                                     std::pair{std::string("/api/v1/namespaces/ns1/configmaps"), cm},
-                                     std::pair{std::string("/api/v1/namespaces/ns1/events"), event}}) {
-        BOOST_TEST_REQUIRE(admin.post(path, body).status == 201u, path);
-        auto events = events_of(admin.get(path + "?watch=1&timeoutSeconds=1"));
+    std::vector<std::pair<std::string, json::object>> const kinds{
+        {"/api/v1/namespaces/ns1/secrets", secret}, {"/api/v1/namespaces/ns1/configmaps", cm}, {"/api/v1/namespaces/ns1/events", event}};
+    for (auto const& [path, body] : kinds) BOOST_TEST_REQUIRE(admin.post(path, body).status == 201u, path);
+    // Each watch lasts its 1 s timeout: the three run side by side.
+    std::vector<std::future<HttpResult>> watches;
+    for (auto const& kind : kinds)
+        watches.push_back(std::async(std::launch::async, [&admin, path = kind.first] {
+            return admin.get(path + "?watch=1&timeoutSeconds=1");
+        }));
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+        auto const& [path, body] = kinds[i];
+        auto events = events_of(watches[i].get());
         BOOST_TEST_REQUIRE(events.size() == 1u, path);
         BOOST_TEST(type_of(events[0]) == "ADDED");
         BOOST_TEST(events[0].at("object").at("kind").as_string() == body.at("kind").as_string());
@@ -137,6 +152,8 @@ BOOST_AUTO_TEST_CASE(watches_serve_secrets_configmaps_and_events_too) {
 BOOST_AUTO_TEST_CASE(bookmarks_only_when_allowed_and_they_carry_only_the_resource_version) {
     RunningEmulator emu({"--service-account", "ns1/agent", "--bookmark-interval", "300ms"});
     auto admin = emu.admin();
+    // The watch without bookmarks runs beside the one with them (each lasts its timeout).
+    auto without_watch = std::async(std::launch::async, [&] { return admin.get(leases + "?watch=1&timeoutSeconds=1"); });
     auto with = events_of(admin.get(leases + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=2"));
     BOOST_TEST_REQUIRE(!with.empty());
     for (auto const& e : with) {
@@ -148,7 +165,7 @@ BOOST_AUTO_TEST_CASE(bookmarks_only_when_allowed_and_they_carry_only_the_resourc
         BOOST_TEST(!rv_of(object).empty());
         BOOST_TEST(object.size() == 3u);
     }
-    auto without = events_of(admin.get(leases + "?watch=1&timeoutSeconds=1"));
+    auto without = events_of(without_watch.get());
     BOOST_TEST(without.empty());
 }
 
