@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(issues_into_a_new_secret_and_updates_it) {
 }
 
 BOOST_AUTO_TEST_CASE(plugged_chain_with_intermediate) {
-    Sandbox sb(SandboxOptions{"plugged", {}});
+    Sandbox sb(SandboxOptions{"plugged", {}, {}});
     auto r = sb.run_agent({"--once", "--key-algorithm", "ecdsa-p384"});
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
     auto secret = sb.get_json("secret", "istio-certs", "envoy-gateway-system");
