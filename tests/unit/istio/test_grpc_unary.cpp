@@ -99,9 +99,11 @@ BOOST_FIXTURE_TEST_CASE(success_returns_response_and_sends_metadata_and_deadline
     BOOST_TEST(seen[0].metadata.count("x-first") == 1u);
     BOOST_TEST(seen[0].metadata.find("x-first")->second == "one");
     BOOST_TEST(seen[0].metadata.count("x-second") == 1u);
-    // The deadline reached the server: set, and not beyond the 20 s we asked for.
+    // The deadline reached the server: set, and about the 20 s we asked for. gRPC sends it as a
+    // relative grpc-timeout, rounded up to its coarser unit and re-anchored at the server's arrival
+    // time, so the server may see a little more than 20 s (20098 ms was seen on a loaded machine).
     BOOST_TEST(deadline_ms_from_now.load() > 0);
-    BOOST_TEST(deadline_ms_from_now.load() <= 20'000);
+    BOOST_TEST(deadline_ms_from_now.load() <= 21'000);
 }
 
 BOOST_FIXTURE_TEST_CASE(error_status_is_a_value_with_as_tuple_too, InsecureFixture) {
