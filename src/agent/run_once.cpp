@@ -33,11 +33,7 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(Sec
                                                                               boost::asio::awaitable<IssueOutcome<IssueResult>> issue) {
     if (secret_store == nullptr) co_return co_await std::move(issue);
     using namespace boost::asio::experimental::awaitable_operators;
-    auto const& target = secret_store->target();
-    kube::ResourceRef const secret{"v1", "secrets", target.namespace_, target.name, ""};
-    auto [read_ahead, issued] = co_await (secret_store->api().get(secret) && std::move(issue));
-    secret_store->use_read_ahead(std::move(read_ahead));
-    co_return std::move(issued);
+    co_return co_await (secret_store->read_ahead() && std::move(issue));
 }
 
 }  // namespace

@@ -8,6 +8,11 @@ boost::asio::awaitable<Result<std::optional<TlsMaterial>>> SecretStore::read() {
     co_return co_await read_tls_secret(api_, target_, &seen_);
 }
 
+boost::asio::awaitable<void> SecretStore::read_ahead() {
+    auto const ref = secret_ref(target_);  // named: the call keeps a reference to it while suspended
+    read_ahead_ = co_await api_.get(ref);
+}
+
 boost::asio::awaitable<Result<WriteOutcome>> SecretStore::write(KeyedChain const& issued, SecretWriteContext const& context) {
     auto read_ahead = std::exchange(read_ahead_, std::nullopt);
     co_return co_await write_tls_secret(api_, clock_, target_, issued, context, &seen_, std::move(read_ahead));

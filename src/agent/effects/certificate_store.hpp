@@ -38,10 +38,9 @@ public:
     std::string describe() const override { return "Secret " + target_.display(); }
 
     SecretTarget const& target() const { return target_; }
-    kube::Api& api() const { return api_; }
-    // The answer of a GET of the Secret made earlier; the next write() starts from it instead of
-    // reading again (write_tls_secret's `read_ahead`).
-    void use_read_ahead(kube::ApiResult<boost::json::object> answer) { read_ahead_ = std::move(answer); }
+    // GETs the Secret now and keeps the answer: the next write() starts from it instead of reading
+    // again (write_tls_secret's `read_ahead`). --once runs it while the certificate is issued.
+    boost::asio::awaitable<void> read_ahead();
     // The Secret's metadata (uid, resourceVersion) from the latest read or write (empty before the first).
     kube::ObjectMeta const& last_seen() const { return seen_; }
 

@@ -4,11 +4,12 @@
 #include "observe/log.hpp"
 
 namespace gic::agent {
+
+kube::ResourceRef secret_ref(SecretTarget const& t) { return {"v1", "secrets", t.namespace_, t.name, ""}; }
+
 namespace {
 
 constexpr int max_conflict_attempts = 5;
-
-kube::ResourceRef secret_ref(SecretTarget const& t) { return {"v1", "secrets", t.namespace_, t.name, ""}; }
 
 Error api_error(SecretTarget const& t, kube::ApiError const& e) {
     return make_error("Secret " + t.display(), e.describe());

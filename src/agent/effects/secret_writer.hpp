@@ -30,6 +30,9 @@ enum class WriteOutcome { created, updated, kept_newer };
 // "created", "updated", "kept-newer" (logs and the --once summary).
 char const* write_outcome_name(WriteOutcome outcome);
 
+// The output Secret as the API addresses it (core v1 secrets).
+kube::ResourceRef secret_ref(SecretTarget const& target);
+
 struct SecretWriteContext {
     std::string spiffe_id;
     std::vector<pki::Certificate> trusted_roots;

@@ -33,6 +33,10 @@ class OneSecretApi final : public kube::Api {
 public:
     asio::awaitable<kube::ApiResult<boost::json::object>> get(kube::ResourceRef const& ref) override {
         ++gets;
+        if (get_failures > 0) {
+            --get_failures;
+            co_return error(503, "ServiceUnavailable", "get", ref);
+        }
         if (!secret) co_return error(404, "NotFound", "get", ref);
         co_return *secret;
     }
@@ -69,6 +73,7 @@ public:
 
     std::optional<boost::json::object> secret;
     int conflicts = 0;
+    int get_failures = 0;  // the next GETs answered 503
     int gets = 0;
     int creates = 0;
     int updates = 0;
@@ -128,6 +133,13 @@ struct Fixture {
     SecretWriteContext context{spiffe_id, {root.cert()}, "replica-1"};
 
     Result<WriteOutcome> write(KeyedChain const& chain) { return run(io, store.write(chain, context)); }
+    void read_ahead() {
+        asio::co_spawn(io, store.read_ahead(), [](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+        });
+        io.run();
+        io.restart();
+    }
     std::string stored_chain() const { return read_tls_material(kube::parse_secret(*api.secret).value()).value().chain_pem; }
 };
 
@@ -173,8 +185,7 @@ BOOST_AUTO_TEST_CASE(conflicts_are_read_again_and_retried_a_few_times) {
 BOOST_AUTO_TEST_CASE(a_read_ahead_answer_saves_the_first_get) {
     Fixture f;
     BOOST_TEST_REQUIRE(f.write(gic::test::issue(f.root, spiffe_id)).has_value());
-    kube::ResourceRef const ref{"v1", "secrets", "workloads", "payments-tls", ""};
-    f.store.use_read_ahead(run(f.io, f.api.get(ref)));
+    f.read_ahead();
     f.api.gets = 0;
     auto const renewed = gic::test::issue(f.root, spiffe_id);
     BOOST_TEST((f.write(renewed).value() == WriteOutcome::updated));
@@ -187,9 +198,8 @@ BOOST_AUTO_TEST_CASE(a_read_ahead_answer_saves_the_first_get) {
 
 BOOST_AUTO_TEST_CASE(a_stale_read_ahead_answer_is_a_conflict_read_again) {
     Fixture f;
-    kube::ResourceRef const ref{"v1", "secrets", "workloads", "payments-tls", ""};
     BOOST_TEST_REQUIRE(f.write(issue_at(f.root, f.clock.wall_now() - 1h)).has_value());
-    f.store.use_read_ahead(run(f.io, f.api.get(ref)));
+    f.read_ahead();
     // Another writer stores a newer certificate after our read.
     auto const theirs = issue_at(f.root, f.clock.wall_now() + 1min);
     SecretStore other{f.api, SecretTarget{"workloads", "payments-tls"}, f.clock};
@@ -205,9 +215,8 @@ BOOST_AUTO_TEST_CASE(a_stale_read_ahead_answer_is_a_conflict_read_again) {
 
 BOOST_AUTO_TEST_CASE(a_read_ahead_that_found_nothing_but_the_secret_exists_is_read_again) {
     Fixture f;
-    kube::ResourceRef const ref{"v1", "secrets", "workloads", "payments-tls", ""};
     auto const theirs = issue_at(f.root, f.clock.wall_now() + 1min);
-    f.store.use_read_ahead(run(f.io, f.api.get(ref)));  // 404
+    f.read_ahead();  // 404
     BOOST_TEST_REQUIRE(run(f.io, SecretStore(f.api, SecretTarget{"workloads", "payments-tls"}, f.clock).write(theirs, f.context)).has_value());
     f.api.gets = f.api.creates = 0;
     BOOST_TEST((f.write(issue_at(f.root, f.clock.wall_now())).value() == WriteOutcome::kept_newer));
@@ -218,10 +227,9 @@ BOOST_AUTO_TEST_CASE(a_read_ahead_that_found_nothing_but_the_secret_exists_is_re
 
 BOOST_AUTO_TEST_CASE(a_failed_read_ahead_is_not_taken_as_the_answer) {
     Fixture f;
-    kube::ApiError refused;
-    refused.code = 503;
-    refused.reason = "ServiceUnavailable";
-    f.store.use_read_ahead(refused);
+    f.api.get_failures = 1;
+    f.read_ahead();
+    f.api.gets = 0;
     auto const ours = gic::test::issue(f.root, spiffe_id);
     BOOST_TEST((f.write(ours).value() == WriteOutcome::created));  // its own GET found no Secret
     BOOST_TEST(f.api.gets == 1);
