@@ -20,7 +20,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import NS, SA, start, wait_log  # noqa: E402
 
-CALLGRIND = ["valgrind", "--tool=callgrind", "--dump-instr=yes", "--compress-strings=no", "--compress-pos=no"]
+# Mangled names (--demangle=no), as nm lists them: scripts/layout_script.py matches the two.
+CALLGRIND = ["valgrind", "--tool=callgrind", "--dump-instr=yes", "--compress-strings=no", "--compress-pos=no",
+             "--demangle=no"]
 
 # The continuous agent gives back its start-up memory 10 s after a check (util/idle_memory); the
 # profile waits past that so the code of the idle agent's first quiet spell is in it too.

@@ -9,8 +9,8 @@ resident. Placing the input sections that a run executes next to each other, ahe
 makes the pages a run touches few and dense.
 
 How: each CALLGRIND_OUT is a `valgrind --tool=callgrind --dump-instr=yes --compress-strings=no
---compress-pos=no` profile of the unstripped release binary; every instruction address it ran is
-looked up in the link map (`-Wl,-Map`) to find the input section that holds it: a whole object's
+--compress-pos=no --demangle=no` profile of the unstripped release binary; every instruction
+address it ran is looked up in the link map (`-Wl,-Map`) to find the input section that holds it: a whole object's
 `.text` for the static archives Debian builds without -ffunction-sections, or a single function's
 `.text.NAME` section (inline and template functions always have their own). The profiles are read
 in the order given; the sections the first one ran come first, then those only the next one ran.
@@ -23,6 +23,7 @@ layout is just less tight until scripts/profile-layout.sh writes a new one.
 """
 import argparse
 import bisect
+import collections
 import re
 import subprocess
 import sys
@@ -69,41 +70,50 @@ def text_sections(map_path):
     return sections
 
 
-def symbol_address(binary, symbol):
+def symbol_addresses(binary):
+    """Link address of each function symbol defined once in the binary."""
     out = subprocess.run(["nm", "--defined-only", binary], check=True, capture_output=True, text=True).stdout
+    addresses = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[2] == symbol:
-            return int(parts[0], 16)
-    sys.exit("layout: %s has no symbol %s" % (binary, symbol))
+        if len(parts) == 3 and parts[1] in "tTwW":
+            addresses[parts[2]] = None if parts[2] in addresses else int(parts[0], 16)
+    return {name: address for name, address in addresses.items() if address is not None}
 
 
-def executed_addresses(profile, binary_name):
-    """Instruction addresses that ran in the binary, and where its `main` was loaded.
+def executed_addresses(profile, binary_name, symbols):
+    """Link addresses of the instructions that ran in the binary.
 
-    Addresses outside the binary's .text (another object's, if one is reported as "???") fall
-    outside every section of the map and are dropped by the caller."""
-    addresses = set()
-    main_start = None
-    in_binary = False
-    in_main = False
+    valgrind reports the binary under its path when its reader takes the binary's layout, and as
+    "???" when it does not, and the two give addresses on different bases (link addresses, or
+    where the binary was loaded). Each object's offset is the one most of its functions agree on:
+    where a function's first instruction ran against the symbol's address in the binary."""
+    blocks = {}   # ob line -> (addresses, {function: lowest address})
+    current = None
+    function = None
     with open(profile, errors="replace") as f:
         for line in f:
             if line.startswith("ob="):
-                # valgrind names the binary's object "???" when its reader does not take the
-                # binary's own layout; the other objects (ld.so, libc) keep their names.
                 name = line.rstrip("\n")
-                in_binary = name.endswith("/" + binary_name) or name == "ob=???"
+                mine = name.endswith("/" + binary_name) or name == "ob=???"
+                current = blocks.setdefault(name, (set(), {})) if mine else None
             elif line.startswith("fn="):
-                in_main = in_binary and line.rstrip("\n") == "fn=main"
-            elif line.startswith("0x") and in_binary:
+                function = line.rstrip("\n")[3:]
+            elif line.startswith("0x") and current is not None:
                 address = int(line.split(None, 1)[0], 16)
-                addresses.add(address)
-                if in_main and (main_start is None or address < main_start):
-                    main_start = address
-    if main_start is None:
-        sys.exit("layout: %s never ran main in %s" % (profile, binary_name))
-    return addresses, main_start
+                current[0].add(address)
+                if function in symbols and address < current[1].get(function, address + 1):
+                    current[1][function] = address
+    linked = set()
+    for addresses, starts in blocks.values():
+        offsets = collections.Counter(start - symbols[name] for name, start in starts.items())
+        if not offsets:
+            continue
+        offset = offsets.most_common(1)[0][0]
+        linked.update(address - offset for address in addresses)
+    if not linked:
+        sys.exit("layout: %s ran no function of %s (profiled another build?)" % (profile, binary_name))
+    return linked
 
 
 def file_pattern(path):
@@ -126,19 +136,17 @@ def main():
 
     sections = text_sections(a.map)
     starts = [s[0] for s in sections]
-    main_linked = symbol_address(a.binary, "main")
+    symbols = symbol_addresses(a.binary)
     binary_name = a.binary.rsplit("/", 1)[-1]
 
     order = []      # (file pattern or None, section name), first run first
     seen = set()
     hot_bytes = 0
     for profile in a.profiles:
-        addresses, main_loaded = executed_addresses(profile, binary_name)
-        bias = main_loaded - main_linked
         tier = []
-        for address in addresses:
-            i = bisect.bisect_right(starts, address - bias) - 1
-            if i < 0 or address - bias >= sections[i][1]:
+        for address in executed_addresses(profile, binary_name, symbols):
+            i = bisect.bisect_right(starts, address) - 1
+            if i < 0 or address >= sections[i][1]:
                 continue  # .init, .plt, .fini: outside .text
             start, end, name, path = sections[i]
             key = (file_pattern(path), name) if name in SHARED_NAMES else (None, name)

@@ -36,6 +36,16 @@ boost::asio::awaitable<IssueOutcome<IssueResult>> issue_with_warm_connection(Sec
     co_return co_await (secret_store->read_ahead() && std::move(issue));
 }
 
+// Releasing the last hold on the CA's channel shuts gRPC down: its threads are woken and joined,
+// a few milliseconds that used to sit between the CA's answer and the Secret's write. Released on
+// the worker, it overlaps the write instead.
+auto release_ca_connection(std::shared_ptr<void const> connection) {
+    return [connection = std::move(connection)]() mutable {
+        connection.reset();
+        return true;
+    };
+}
+
 }  // namespace
 
 boost::asio::awaitable<int> run_once(Options options) {
@@ -70,7 +80,6 @@ boost::asio::awaitable<int> run_once(Options options) {
                              generate_on(keygen_worker)};
     auto issued = co_await issue_with_warm_connection(secret_store,
                                                       issue_certificate(ca, util::system_clock(), params, token_reader, once_attempts, once_backoff));
-    ca_connection.reset();
     if (!issued) {
         // A flag to fix (the mesh's trust domain) is a configuration error: exit 2.
         if (issued.error().kind == IssueFailure::misconfigured) throw ConfigError(issued.error().error.message);
@@ -79,7 +88,11 @@ boost::asio::awaitable<int> run_once(Options options) {
 
     auto const& leaf = issued->issued.chain.leaf();
     SecretWriteContext const write_context{spiffe_id, inputs.roots.certs, replica_name()};
-    auto outcome = co_await store->write(issued->issued, write_context);
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto write = store->write(issued->issued, write_context);
+    auto release = keygen_worker.run(release_ca_connection(std::move(ca_connection)));
+    auto written = co_await (std::move(write) && std::move(release));
+    auto const& outcome = std::get<0>(written);
     if (!outcome) co_return fail(outcome.error().message);
     if (*outcome == WriteOutcome::kept_newer) {
         std::cout << store->describe() << " already holds a newer valid certificate for " << spiffe_id
