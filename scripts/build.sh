@@ -2,7 +2,9 @@
 # Installs missing Debian packages, configures the build directory once, and builds.
 # Usage: scripts/build.sh [--tests] [BUILD_DIR] [ninja targets...]
 #   default   the release build in build-release: every dependency but glibc linked statically,
-#             unused sections dropped, -O2; src/gen-istio-cert-stripped is the shipped binary
+#             unused sections dropped, -O2, the code a run executes laid out together
+#             (scripts/release-layout.ld, see scripts/profile-layout.sh);
+#             src/gen-istio-cert-stripped is the shipped binary
 #             (its debug information is src/gen-istio-cert.debug), plus the two emulators for
 #             scripts/sandbox.sh. No test code.
 #   --tests   the test build in build (what scripts/test.sh runs): shared libraries, quick to link,

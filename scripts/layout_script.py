@@ -32,7 +32,8 @@ import sys
 # Any other `.text.NAME` is one function's section and is named alone (`*(.text.NAME)`).
 RUN_SECTION = ".text.run"  # the output sections this script adds
 RUN_RODATA = ".rodata.run"
-SHARED_NAMES = {".text", ".text.unlikely", ".text.startup", ".text.hot", ".text.exit"}
+STARTUP = ".text.startup"
+SHARED_NAMES = {".text", ".text.unlikely", STARTUP, ".text.hot", ".text.exit"}
 
 ENTRY = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
 NAME_ONLY = re.compile(r"^ (\S+)$")
@@ -164,25 +165,28 @@ def main():
              "   %d sections, %.2f MiB of the %.2f MiB of code. */" % (
                  len(order), hot_bytes / 1048576, total / 1048576),
              "SECTIONS", "{", "  %s :" % RUN_SECTION, "  {"]
-    # One statement per file for its shared sections, in the order the file first appears.
+    # Every object's static initializers run at every start (--version included): all of them
+    # first, together, as ld's default script keeps them, rather than each beside its object's code.
+    lines.append("    *(%s .text.startup.*)" % STARTUP)
+    # Then one statement per file for its shared sections, in the order the file first appears.
     by_file = {}
     for pattern, name in order:
-        if pattern is not None:
+        if pattern is not None and name != STARTUP:
             by_file.setdefault(pattern, []).append(name)
     written = {}
     for pattern, name in order:
         if pattern is None:
             lines.append("    *(%s)" % name)
-        elif pattern not in written:
+        elif pattern in by_file and pattern not in written:
             written[pattern] = None
             lines.append("    %s(%s)" % (pattern, " ".join(by_file[pattern])))
     lines += ["  }", "}", "INSERT BEFORE .text;"]
-    # The read-only data of the same objects, likewise ahead of .rodata: what a run reads is
-    # mostly its own code's tables and strings (the objects whose code never ran mostly do not
-    # read theirs). Measured: 1.3 MiB of the 1.9 MiB, and the pages of .rodata a run touches
-    # went from 1.8 MiB to 1.3 MiB.
+    # The read-only data of the objects whose code ran (static initializers included: leaving out
+    # the objects whose initializer alone ran left 0.2 MiB more of .rodata resident), likewise
+    # ahead of .rodata: what a run reads is mostly its own code's tables and strings (the objects
+    # whose code never ran mostly do not read theirs).
     lines += ["SECTIONS", "{", "  %s :" % RUN_RODATA, "  {"]
-    for pattern in written:
+    for pattern in dict.fromkeys(pattern for pattern, _ in order if pattern is not None):
         lines.append("    %s(.rodata .rodata.*)" % pattern)
     lines += ["  }", "}", "INSERT BEFORE .rodata;"]
     lines.append("")
