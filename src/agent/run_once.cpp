@@ -12,6 +12,7 @@
 
 #include <iostream>
 #include <memory>
+#include <tuple>
 
 namespace gic::agent {
 namespace {
