@@ -12,7 +12,6 @@
 #include "istio/ca_client.hpp"
 
 #include "istio/ca_channel.hpp"
-#include "istio/ca_dial.hpp"
 #include "util/grpc_unary.hpp"
 
 #include "ca.grpc.pb.h"
@@ -99,14 +98,9 @@ void CaClient::rebuild_channel(std::string root_pem) {
 }
 
 std::shared_ptr<void const> CaClient::connect_ahead() {
-    // The dial is destroyed (its poller joined) before the connection it holds is released.
-    struct DialAhead {
-        explicit DialAhead(std::shared_ptr<Connection const> held)
-            : connection(std::move(held)), dial(connection->channel) {}
-        std::shared_ptr<Connection const> connection;
-        CaDial dial;
-    };
-    return std::make_shared<DialAhead const>(impl_->connection_for_call());
+    auto connection = impl_->connection_for_call();
+    connection->channel->GetState(/*try_to_connect=*/true);
+    return connection;
 }
 
 asio::awaitable<boost::system::result<std::vector<std::string>, CaError>> CaClient::create_certificate(

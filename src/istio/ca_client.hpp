@@ -107,14 +107,11 @@ public:
     void rebuild_channel(std::string root_pem) override;
     std::string const& address() const override { return config().address; }
 
-    // Dials the CA now (name resolution, TCP, the TLS handshake, polled by a thread of the hold's
-    // own until the channel is ready or has failed: istio/ca_dial.hpp) rather than at the first
-    // call, so that the connection is made while the caller does other work (--once: the key, the
-    // CSR, the API connection). The channel lasts while the returned hold or a call on it does;
-    // release the hold on a thread of ours (the io thread or a util::Worker), never in a gRPC
-    // callback, once the call has started or ended: releasing the last reference shuts gRPC's
-    // threads down, and releasing it while the dial still polls waits up to CaDial::poll_slice.
-    // A failed dial is the call's to report.
+    // Dials the CA now (name resolution, TCP, the TLS handshake, on gRPC's threads) rather than at
+    // the first call, so that the connection is made while the caller does other work (--once:
+    // the key, the CSR, the API connection). The channel lasts while the returned hold or a call
+    // on it does; release the hold on the io thread once the call has started or ended. A failed
+    // dial is the call's to report.
     std::shared_ptr<void const> connect_ahead();
 
     CaClientConfig const& config() const;
