@@ -169,7 +169,8 @@ kube::ApiError FakeApiEndpoint::transport_error(char const* verb, kube::Resource
     return error;
 }
 
-awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube::ResourceRef ref, Serve serve) {
+awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube::ResourceRef ref, Serve serve,
+                                                         std::string note) {
     ++requests_[std::string(verb) + " " + ref.resource];
     auto const started = clock_.steady_now();
     auto const half = faults_.latency / 2;
@@ -235,7 +236,7 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
     }
     }
     if (!served || (!answer && answer.error().code == 0)) last_injected_fault_ = clock_.steady_now();
-    trace_.add(actor_ + " " + verb + " " + describe_ref(ref) + " -> " + describe_answer(answer));
+    trace_.add(actor_ + " " + verb + " " + describe_ref(ref) + note + " -> " + describe_answer(answer));
     co_return answer;
 }
 
@@ -248,7 +249,10 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::get(kube::ResourceRef const&
 
 awaitable<ApiResult<json::object>> FakeApiEndpoint::create(kube::ResourceRef const& ref, json::object const& body) {
     Serve serve = [this, &ref, &body] { return server_.create(ref, body, actor_); };
-    auto pending = call("create", ref, std::move(serve));
+    std::string note;
+    if (auto const* reason = body.if_contains("reason"); reason != nullptr && reason->is_string())
+        note = " (" + std::string(reason->as_string()) + ")";
+    auto pending = call("create", ref, std::move(serve), std::move(note));
     co_return co_await std::move(pending);
 }
 

@@ -184,7 +184,9 @@ public:
 private:
     friend class FakeWatchStream;
     using Serve = std::function<kube::ApiResult<boost::json::object>()>;
-    boost::asio::awaitable<kube::ApiResult<boost::json::object>> call(char const* verb, kube::ResourceRef ref, Serve serve);
+    // `note` follows the object in the trace line (an Event's reason).
+    boost::asio::awaitable<kube::ApiResult<boost::json::object>> call(char const* verb, kube::ResourceRef ref, Serve serve,
+                                                                      std::string note = {});
     kube::ApiError transport_error(char const* verb, kube::ResourceRef const& ref, std::string message) const;
     void wake_streams();
 

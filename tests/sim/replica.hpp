@@ -1,14 +1,15 @@
 #pragma once
 // One agent replica in the simulated world, built as run_continuous.cpp builds it: a SecretStore
 // over its own kube::Api endpoint, the root bundle, the Rotator (istiod through its own CA
-// endpoint) and the LeaderElector whose guarded work is rotator.run(). It has its own io_context
+// endpoint), the LeaderElector whose guarded work is rotator.run(), and the EventRecorder both
+// report to (over a second endpoint, as the agent gives Events a client of their own). It has its own io_context
 // and its own VirtualClock (with a wall offset that survives restarts, as a machine's clock
 // does), and seeds derived from the run's seed.
 //
 // - crash(): the process is gone at once: nothing more reaches the API or the CA (its endpoint
 //   goes dead first), then its coroutines are unwound and its objects and io_context destroyed.
 // - stop(): SIGTERM: the run is cancelled and keeps being scheduled until it has finished (the
-//   Lease release goes out), then everything is destroyed.
+//   Lease release goes out, then queued Events get their 200 ms), then everything is destroyed.
 // - suspend(until): not scheduled until then; its clocks keep going.
 // - start(): a new incarnation (a restart).
 
@@ -92,6 +93,8 @@ public:
     int index() const { return index_; }
     testing::VirtualClock& clock() { return clock_; }
     FakeApiEndpoint* api();
+    // The Event recorder's own connection (nullptr when down).
+    FakeApiEndpoint* events_api();
     FakeCaEndpoint* ca();
     // The bundle istiod published changed: the mounted file follows.
     void roots_published(std::string const& pem);

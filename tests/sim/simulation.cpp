@@ -18,6 +18,7 @@ namespace {
 // Per-replica faults that may overlap: counted, so the end of one does not end another.
 struct LinkFaults {
     int hang = 0, fail = 0, black_hole = 0, forbidden = 0, errors = 0, slow = 0, ca_partition = 0;
+    int events_refused = 0, events_hang = 0;  // the Event recorder's connection only
     int error_code = 0;
     milliseconds latency{0};
 };
@@ -134,6 +135,7 @@ public:
             std::chrono::duration<double, std::ratio<3600>>(world_.time.now() - testing::VirtualTime::start).count();
         result.tolerated_overlaps = invariants_.tolerated_overlaps();
         result.certificates = invariants_.certificates();
+        result.events = invariants_.events();
         result.terms = world_.terms.size();
         return result;
     }
@@ -162,17 +164,21 @@ private:
         restart_pending_[i] = false;
         replica.start();
         world_.started_at[static_cast<std::size_t>(i)] = world_.time.now();
+        world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
         apply_links(i);
     }
 
     // The endpoint faults of replica i, from what is active now.
     void apply_links(int i) {
         auto& replica = *world_.replicas[static_cast<std::size_t>(i)];
-        world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
         auto* api = replica.api();
-        if (api == nullptr) return;
+        if (api == nullptr) {
+            world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
+            return;
+        }
         auto const& link = links_[static_cast<std::size_t>(i)];
         auto faults = api->faults();
+        auto const before = faults;
         faults.link = link.fail > 0         ? Link::partitioned_fail
                       : link.hang > 0       ? Link::partitioned_hang
                       : link.black_hole > 0 ? Link::black_hole
@@ -181,7 +187,20 @@ private:
         faults.error_code = link.errors > 0 ? link.error_code : 0;
         faults.retry_after = link.error_code == 429 || link.error_code == 503 ? 5s : 0s;
         faults.latency = link.slow > 0 ? link.latency : 4ms;
+        // Faults of the Event connection alone do not excuse the follower's requests (quiet-follower).
+        if (faults.link != before.link || faults.forbidden != before.forbidden || faults.error_code != before.error_code ||
+            faults.latency != before.latency)
+            world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
         api->set_faults(faults);
+        // The Event recorder's connection goes the same way, plus the faults of its own.
+        auto* events = replica.events_api();
+        auto event_faults = events->faults();
+        event_faults.link = faults.link == Link::up && link.events_hang > 0 ? Link::partitioned_hang : faults.link;
+        event_faults.forbidden = faults.forbidden || link.events_refused > 0;
+        event_faults.error_code = faults.error_code;
+        event_faults.retry_after = faults.retry_after;
+        event_faults.latency = faults.latency;
+        events->set_faults(event_faults);
         replica.ca()->partitioned = link.ca_partition > 0;
     }
 
@@ -225,6 +244,8 @@ private:
         case FaultKind::black_hole: counted(&LinkFaults::black_hole); break;
         case FaultKind::forbidden: counted(&LinkFaults::forbidden); break;
         case FaultKind::ca_partition: counted(&LinkFaults::ca_partition); break;
+        case FaultKind::events_refused: counted(&LinkFaults::events_refused); break;
+        case FaultKind::events_hang: counted(&LinkFaults::events_hang); break;
         case FaultKind::api_errors:
             at(begin, [this, r, say, &link, code = static_cast<int>(fault.amount)] {
                 say();

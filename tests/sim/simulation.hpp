@@ -45,6 +45,7 @@ struct SimResult {
     double simulated_hours = 0;
     std::uint64_t tolerated_overlaps = 0;  // writer overlaps caused by a suspended process
     std::uint64_t certificates = 0;        // leaves the Secret held in turn
+    std::uint64_t events = 0;              // Events the replicas created
     std::uint64_t terms = 0;
 };
 
