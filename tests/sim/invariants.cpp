@@ -197,6 +197,8 @@ void Invariants::secret_written(Change const& change) {
     if (auto verified = pki::verify_chain(*chain, world_.istiod.roots_ever_published(), now); !verified)
         return fail("secret-valid", "the chain written by " + who + " does not verify on the server's clock: " +
                                         verified.error().message);
+    writer_verifies(who, *chain);
+    if (violation_) return;
     auto const signed_leaf = world_.istiod.leaf(leaf.serial_hex());
     if (!signed_leaf || !signed_leaf->good)
         return fail("secret-valid", "the leaf written by " + who + " is not a good answer of istiod");
@@ -218,6 +220,20 @@ void Invariants::secret_written(Change const& change) {
     if (!current_ || current_->serial != written.serial) ++certificates_;
     ever_in_secret_[written.serial] = true;
     current_ = std::move(written);
+}
+
+void Invariants::writer_verifies(std::string const& who, std::vector<pki::Certificate> const& chain) {
+    Replica* writer = nullptr;
+    for (auto const& r : world_.replicas)
+        if (r->name() == who) writer = r.get();
+    if (writer == nullptr) return fail("writer-verifies", "the Secret was written by no replica (" + who + ")");
+    auto const at = writer->clock().wall_now();
+    if (pki::verify_chain(chain, writer->mounted_roots(), at)) return;
+    // The write left the replica up to a request timeout ago: its file may have changed since.
+    bool const just_synced = world_.time.now() - writer->mounted_at() <= 10s + 5s;
+    if (just_synced && pki::verify_chain(chain, writer->previous_roots(), at)) return;
+    fail("writer-verifies", who + " wrote a chain that the root file it has mounted (synced at " +
+                                seconds(writer->mounted_at()) + ") does not verify");
 }
 
 void Invariants::check_new_terms() {
@@ -324,6 +340,12 @@ void Invariants::check_trusted() {
         return;
     }
     auto const now = world_.time.now();
+    // The agent hears of a new bundle through its mounted file: the time runs from when the last
+    // replica's file holds it.
+    if (now < world_.roots_synced_by) {
+        untrusted_since_.reset();
+        return;
+    }
     if (!untrusted_since_) untrusted_since_ = now;
     // The agent hears of the new bundle at once and reissues: a CA round trip, plus whatever
     // the schedule forces meanwhile.
@@ -381,7 +403,9 @@ void Invariants::step() {
     check_wasted_calls();
     // Wrong answers istiod still owes are a fault that is not over yet.
     if (world_.istiod.faults.bad_answers > 0) last_effect_ = world_.time.now();
-    if (!converged_checked_ && world_.time.now() >= std::max(world_.faults_over, last_effect_) + convergence_bound)
+    // So are root files kubelet has yet to sync.
+    auto const effects_over = std::max({world_.faults_over, last_effect_, world_.roots_synced_by});
+    if (!converged_checked_ && world_.time.now() >= effects_over + convergence_bound)
         finish();
 }
 

@@ -18,16 +18,24 @@
 //                     hang) during its renewal window; it then keeps the last valid one.
 //  secret-monotonic   a leaf is never replaced by one issued earlier; every update of the Secret
 //                     carries the resourceVersion it read (optimistic concurrency).
-//  secret-trusted     after the old root leaves the published bundle, the Secret chains to a
-//                     published root again within a CA round trip (plus the delays faults force).
+//  secret-trusted     after the old root leaves the published bundle and every replica's mounted
+//                     root file holds the new bundle (kubelet syncs each pod up to
+//                     max_root_sync_delay later), the Secret chains to a published root again
+//                     within a CA round trip (plus the delays faults force).
+//  writer-verifies    a replica writes only a chain that its own mounted root file verifies (on
+//                     its own clock; the file it replaced counts within a request timeout of the
+//                     change): the Rotator checks every answer against that bundle, so a replica
+//                     whose file lacks istiod's new root never writes a leaf signed under it, and
+//                     waits for kubelet instead. (ca.crt is the bundle istiod sends with the leaf.)
 //  renewal-early      a valid leaf that still chains to the published roots is not renewed before
 //                     49 % of its life (from receipt), give or take the issuing replica's clock offset.
 //  renewal-late       nor later than 51 % plus the delays the fault schedule forces.
 //  quiet-follower     a replica that does not lead sends no Lease get/create/update, no Secret
 //                     request, no Event and no CA call while another holder renews the Lease normally.
 //  one-call-per-renewal  with no fault around, every certificate istiod signs ends up in the Secret.
-//  convergence        a bounded time after the last fault: every replica up, exactly one leader,
-//                     and the Secret holds a valid leaf chaining to the published roots, not overdue.
+//  convergence        a bounded time after the last fault (and the last root file sync): every
+//                     replica up, exactly one leader, and the Secret holds a valid leaf chaining to
+//                     the published roots, not overdue.
 //  agent-error        no replica's run ends with an exception other than its cancellation.
 //
 // Events (the agent's EventRecorder, over a connection of its own; events-refused and events-hang
@@ -49,6 +57,7 @@
 
 #include <map>
 #include <optional>
+#include <vector>
 #include <string>
 
 namespace gic::sim {
@@ -85,6 +94,7 @@ private:
     void fail(std::string invariant, std::string detail);
     void secret_written(Change const& change);
     void event_created(Change const& change);
+    void writer_verifies(std::string const& who, std::vector<pki::Certificate> const& chain);
     void check_new_terms();
     void check_followers();
     void check_renewal_timing();

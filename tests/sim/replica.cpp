@@ -15,6 +15,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/multiple_exceptions.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -92,8 +93,7 @@ struct Replica::Incarnation {
           events_api(io.get_executor(), r.clock_, r.server_, r.name_, r.trace_),
           ca(io.get_executor(), r.clock_, r.istiod_, r.name_, r.trace_),
           store(api, agent::SecretTarget{r.deployment_.namespace_, r.deployment_.secret_name}, r.clock_),
-          roots("ConfigMap " + r.deployment_.namespace_ + "/istio-ca-root-cert", bundle_from(r.istiod_.root_bundle()),
-                false),
+          roots("ConfigMap " + r.deployment_.namespace_ + "/istio-ca-root-cert", bundle_from(r.mounted_.pem), false),
           events(std::make_unique<election::EventRecorder>(io.get_executor(), events_api, r.clock_, "gen-istio-cert")),
           rotator(io.get_executor(), with_events(rotator_config(r, seed), *events, store), ca, roots, store,
                   token_reader(r.istiod_), r.clock_),
@@ -174,7 +174,11 @@ Replica::Replica(int index, std::uint64_t seed, testing::VirtualTime& time, Fake
       istiod_(istiod),
       trace_(trace),
       deployment_(deployment),
-      timings_(timings) {}
+      timings_(timings),
+      mounted_(mount(istiod.root_bundle())),
+      mounted_at_(time.now()) {}
+
+Replica::MountedBundle Replica::mount(std::string const& pem) { return {pem, pki::parse_pem_bundle(pem).value()}; }
 
 Replica::~Replica() {
     if (incarnation_) crash();
@@ -291,12 +295,22 @@ FakeApiEndpoint* Replica::api() { return incarnation_ ? &incarnation_->api : nul
 FakeApiEndpoint* Replica::events_api() { return incarnation_ ? &incarnation_->events_api : nullptr; }
 FakeCaEndpoint* Replica::ca() { return incarnation_ ? &incarnation_->ca : nullptr; }
 
-void Replica::roots_published(std::string const& pem) {
+void Replica::roots_synced(std::string const& pem) {
+    if (pem == mounted_.pem) return;
+    previous_ = std::exchange(mounted_, mount(pem));
+    mounted_at_ = time_.now();
+    trace_.add(name_ + " root file synced (" + std::to_string(mounted_.roots.size()) + " roots)" +
+               (incarnation_ ? "" : ", read at its next start"));
     if (!incarnation_) return;
-    auto& inc = *incarnation_;
-    agent::apply_root_update(inc.roots.replace(bundle_from(pem)), inc.roots, [&inc] {
-        inc.ca.rebuild_channel(inc.roots.current().pem);
-        inc.rotator.roots_changed();
+    // The file watch is an event on the process's loop: a suspended process handles it when it
+    // runs again (a handler still queued when the process goes is never run).
+    wake();
+    auto* inc = incarnation_.get();
+    boost::asio::post(inc->io, [inc, pem] {
+        agent::apply_root_update(inc->roots.replace(bundle_from(pem)), inc->roots, [inc] {
+            inc->ca.rebuild_channel(inc->roots.current().pem);
+            inc->rotator.roots_changed();
+        });
     });
 }
 

@@ -16,6 +16,7 @@
 #include "common/virtual_clock.hpp"
 #include "fake_api_server.hpp"
 #include "fake_ca.hpp"
+#include "pki/certificate.hpp"
 #include "trace.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -58,6 +59,7 @@ struct WriterTerm {
 
 class Replica {
 public:
+    // The pod's root file starts with what istiod publishes when it is created.
     Replica(int index, std::uint64_t seed, testing::VirtualTime& time, FakeApiServer& server, FakeIstiod& istiod,
             Trace& trace, Deployment const& deployment, ReplicaTimings const& timings);
     ~Replica();
@@ -96,8 +98,16 @@ public:
     // The Event recorder's own connection (nullptr when down).
     FakeApiEndpoint* events_api();
     FakeCaEndpoint* ca();
-    // The bundle istiod published changed: the mounted file follows.
-    void roots_published(std::string const& pem);
+    // kubelet synced this pod's projected ConfigMap: the mounted root file now holds `pem`. It
+    // belongs to the pod, so it outlives the process: a replica that is down reads it when it
+    // starts, a suspended one hears of it (inotify) when it runs again.
+    void roots_synced(std::string const& pem);
+    // What the mounted root file holds, and what it held before (with when it changed), for the
+    // rule that a writer only writes a chain its own bundle verifies.
+    std::string const& mounted_bundle() const { return mounted_.pem; }
+    std::vector<pki::Certificate> const& mounted_roots() const { return mounted_.roots; }
+    std::vector<pki::Certificate> const& previous_roots() const { return previous_.roots; }
+    util::SteadyTime mounted_at() const { return mounted_at_; }
 
     // Terms as writer, in order (shared by the invariants).
     std::vector<WriterTerm>* terms = nullptr;
@@ -107,6 +117,11 @@ public:
 
 private:
     struct Incarnation;
+    struct MountedBundle {
+        std::string pem;
+        std::vector<pki::Certificate> roots;
+    };
+    static MountedBundle mount(std::string const& pem);
     void destroy();
     void writer_started();
     void writer_ended();
@@ -123,6 +138,9 @@ private:
     Trace& trace_;
     Deployment deployment_;
     ReplicaTimings timings_;
+    MountedBundle mounted_;
+    MountedBundle previous_;
+    util::SteadyTime mounted_at_{};
     std::unique_ptr<Incarnation> incarnation_;
     util::SteadyTime suspended_until_{};
     bool stopping_ = false;

@@ -23,6 +23,13 @@ struct LinkFaults {
     milliseconds latency{0};
 };
 
+// kubelet writing the published root bundle into one replica's mounted file.
+struct RootSync {
+    util::SteadyTime at;
+    std::uint64_t order;
+    int replica;
+};
+
 struct Action {
     util::SteadyTime at;
     std::uint64_t order;
@@ -49,8 +56,19 @@ public:
         world_.trace.add("seed " + std::to_string(seed) + ": " + std::to_string(replicas_) + " replicas, " +
                          std::to_string(world_.schedule.size()) + " faults");
         world_.server.on_change = [this](Change const& change) { invariants_.changed(change); };
+        // Each pod's kubelet syncs the projected root ConfigMap on its own schedule: the new bundle
+        // reaches each replica's file after its own delay, whether the replica is up or not.
+        sync_rng_.seed(rng());
         world_.istiod.on_bundle_changed = [this] {
-            for (auto& replica : world_.replicas) replica->roots_published(world_.istiod.root_bundle());
+            auto const now = world_.time.now();
+            for (int i = 0; i < replicas_; ++i) {
+                auto const delay = milliseconds(
+                    std::uniform_int_distribution<std::int64_t>(0, max_root_sync_delay.count())(sync_rng_));
+                syncs_.push_back({now + delay, next_sync_++, i});
+                world_.roots_synced_by = std::max(world_.roots_synced_by, now + delay);
+            }
+            std::stable_sort(syncs_.begin(), syncs_.end(),
+                             [](RootSync const& a, RootSync const& b) { return a.at != b.at ? a.at < b.at : a.order < b.order; });
         };
         links_.resize(static_cast<std::size_t>(replicas_));
         world_.started_at.assign(static_cast<std::size_t>(replicas_), testing::VirtualTime::start);
@@ -113,6 +131,13 @@ public:
                 result.violation = Violation{"progress", "more than " + std::to_string(config_.max_steps) + " steps"};
                 break;
             }
+            if (!syncs_.empty() && syncs_.front().at <= now) {
+                // The file holds what istiod publishes when kubelet syncs it.
+                auto const sync = syncs_.front();
+                syncs_.erase(syncs_.begin());
+                world_.replicas[static_cast<std::size_t>(sync.replica)]->roots_synced(world_.istiod.root_bundle());
+                continue;
+            }
             if (next_action < actions_.size() && actions_[next_action].at <= now) {
                 actions_[next_action++].apply();
                 // A fault may wake anything (a crash, broken watches, a new root bundle).
@@ -122,6 +147,7 @@ public:
             auto target = now >= world_.run_end ? world_.run_end + 1h : world_.run_end;
             if (auto deadline = world_.time.next_deadline()) target = std::min(target, std::max(*deadline, now));
             if (next_action < actions_.size()) target = std::min(target, actions_[next_action].at);
+            if (!syncs_.empty()) target = std::min(target, syncs_.front().at);
             // A suspended replica's wake-up is a moment too (it runs again then).
             for (auto& replica : world_.replicas)
                 if (replica->alive() && replica->suspended()) target = std::min(target, replica->suspended_until());
@@ -354,6 +380,9 @@ private:
     int replicas_ = 1;
     std::vector<LinkFaults> links_;
     std::vector<Action> actions_;
+    std::mt19937_64 sync_rng_;
+    std::vector<RootSync> syncs_;  // pending, in time order
+    std::uint64_t next_sync_ = 0;
     std::map<int, bool> restart_pending_;
     int ca_outages_ = 0;
     int ca_hangs_ = 0;

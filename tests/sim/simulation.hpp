@@ -54,6 +54,10 @@ struct SimResult {
 SimResult run_simulation(std::uint64_t seed, SimConfig const& config, std::ostream* echo = nullptr,
                          std::string* failure_trace = nullptr);
 
+// How long after istiod publishes a root bundle a replica's mounted file may still hold the old one
+// (kubelet's sync period plus its ConfigMap cache); each replica's delay is drawn up to this.
+inline constexpr std::chrono::milliseconds max_root_sync_delay{90'000};
+
 // The wall-clock time at which every run starts (2030-01-01T00:00:00Z): fixed, so a seed replays
 // to the same certificate times.
 inline constexpr util::WallTime simulated_wall_start{std::chrono::seconds(1'893'456'000)};
