@@ -20,6 +20,7 @@ char const* link_name(Link link) {
     case Link::partitioned_hang: return "partitioned (hang)";
     case Link::partitioned_fail: return "partitioned (fail)";
     case Link::black_hole: return "black hole";
+    case Link::silent: return "silent";
     case Link::dead: return "dead";
     }
     return "?";
@@ -29,6 +30,23 @@ namespace {
 
 std::string describe_ref(kube::ResourceRef const& ref) {
     return ref.resource + (ref.name.empty() ? std::string() : "/" + ref.name);
+}
+
+// The reason the API server gives with a refusal of `code`.
+char const* reason_for(int code) {
+    switch (code) {
+    case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 409: return "Conflict";
+    case 410: return "Expired";
+    case 422: return "Invalid";
+    case 429: return "TooManyRequests";
+    case 503: return "ServiceUnavailable";
+    case 504: return "Timeout";
+    default: return "InternalError";
+    }
 }
 
 std::string describe_answer(ApiResult<json::object> const& answer) {
@@ -141,6 +159,24 @@ void FakeApiEndpoint::set_faults(EndpointFaults faults) {
     wake_streams();
 }
 
+void FakeApiEndpoint::set_link(Link link) {
+    auto faults = faults_;
+    faults.link = link;
+    set_faults(faults);
+}
+
+void FakeApiEndpoint::set_latency(std::chrono::milliseconds latency) {
+    auto faults = faults_;
+    faults.latency = latency;
+    set_faults(faults);
+}
+
+void FakeApiEndpoint::refuse_with(int code) {
+    auto faults = faults_;
+    faults.error_code = code;
+    set_faults(faults);
+}
+
 void FakeApiEndpoint::wake_streams() {
     for (auto* stream : streams_) stream->wake();
 }
@@ -152,6 +188,19 @@ std::uint64_t FakeApiEndpoint::requests_of(std::string const& resource) const {
             what[what.size() - resource.size() - 1] == ' ')
             total += count;
     return total;
+}
+
+std::uint64_t FakeApiEndpoint::count(std::string const& verb) const {
+    std::uint64_t total = 0;
+    for (auto const& [what, n] : requests_)
+        if (what.size() > verb.size() && what.compare(0, verb.size(), verb) == 0 && what[verb.size()] == ' ') total += n;
+    return total;
+}
+
+std::optional<util::SteadyTime> FakeApiEndpoint::last_write(std::string const& resource) const {
+    auto const found = last_writes_.find(resource);
+    if (found == last_writes_.end()) return std::nullopt;
+    return found->second;
 }
 
 bool FakeApiEndpoint::watching(std::string const& resource) const {
@@ -169,9 +218,13 @@ kube::ApiError FakeApiEndpoint::transport_error(char const* verb, kube::Resource
     return error;
 }
 
-awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube::ResourceRef ref, Serve serve) {
+awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube::ResourceRef ref, Serve serve,
+                                                         std::string note) {
     ++requests_[std::string(verb) + " " + ref.resource];
     auto const started = clock_.steady_now();
+    sent_.emplace_back(verb, started);
+    // A silent connection answers nothing: only the caller's cancellation ends the wait.
+    auto const vanish = [this] { return util::sleep_until(clock_, util::SteadyTime::max()); };
     auto const half = faults_.latency / 2;
     auto const timed_out = started + request_timeout;
     ApiResult<json::object> answer = transport_error(verb, ref, "unreachable");
@@ -183,15 +236,21 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
     case Link::partitioned_fail:
         answer = transport_error(verb, ref, "connect: no route to host");
         break;
+    case Link::silent:
+        co_await vanish();
+        break;
     case Link::partitioned_hang:
         co_await util::sleep_until(clock_, timed_out);
         answer = transport_error(verb, ref, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
         break;
     case Link::black_hole:
     case Link::up: {
-        co_await util::sleep_for(clock_, half);
+        // A connection without latency answers within the caller's own turn: no timer, so a test
+        // that ends at an instant leaves no call waiting on a clock.
+        if (half.count() > 0) co_await util::sleep_for(clock_, half);
         // The request arrives now; the link may have changed on the way.
         auto const link = faults_.link;
+        if (link == Link::silent) co_await vanish();
         if (link == Link::dead || link == Link::partitioned_fail || link == Link::partitioned_hang) {
             if (link == Link::partitioned_hang) co_await util::sleep_until(clock_, timed_out);
             answer = transport_error(verb, ref, "connection reset by peer");
@@ -205,9 +264,10 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
         } else if (faults_.error_code != 0) {
             std::optional<std::chrono::seconds> retry_after;
             if (faults_.retry_after.count() > 0) retry_after = faults_.retry_after;
-            answer = status_error(faults_.error_code, faults_.error_code == 429 ? "TooManyRequests" : "InternalError",
-                                  faults_.error_code == 429 ? "Too many requests, please try again later."
-                                                            : "etcdserver: request timed out",
+            answer = status_error(faults_.error_code, reason_for(faults_.error_code),
+                                  faults_.error_code == 429   ? "Too many requests, please try again later."
+                                  : faults_.error_code >= 500 ? "etcdserver: request timed out"
+                                                              : "refused by the fake API server",
                                   ref, verb, retry_after);
         } else if (std::string_view(verb) == "update" && faults_.forced_conflicts > 0) {
             --faults_.forced_conflicts;
@@ -219,13 +279,16 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
         } else {
             served = true;
             answer = serve();
+            if (answer && (std::string_view(verb) == "create" || std::string_view(verb) == "update"))
+                last_writes_[ref.resource] = clock_.steady_now();
         }
         if (link == Link::black_hole) {
             co_await util::sleep_until(clock_, timed_out);
             answer = transport_error(verb, ref, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
             break;
         }
-        co_await util::sleep_for(clock_, faults_.latency - half);
+        if (faults_.latency - half > std::chrono::milliseconds(0)) co_await util::sleep_for(clock_, faults_.latency - half);
+        if (faults_.link == Link::silent) co_await vanish();
         if (faults_.link != Link::up) {
             // The answer is lost on the way back.
             if (faults_.link == Link::partitioned_hang || faults_.link == Link::black_hole) co_await util::sleep_until(clock_, timed_out);
@@ -235,7 +298,7 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::call(char const* verb, kube:
     }
     }
     if (!served || (!answer && answer.error().code == 0)) last_injected_fault_ = clock_.steady_now();
-    trace_.add(actor_ + " " + verb + " " + describe_ref(ref) + " -> " + describe_answer(answer));
+    trace_.add(actor_ + " " + verb + " " + describe_ref(ref) + note + " -> " + describe_answer(answer));
     co_return answer;
 }
 
@@ -248,7 +311,10 @@ awaitable<ApiResult<json::object>> FakeApiEndpoint::get(kube::ResourceRef const&
 
 awaitable<ApiResult<json::object>> FakeApiEndpoint::create(kube::ResourceRef const& ref, json::object const& body) {
     Serve serve = [this, &ref, &body] { return server_.create(ref, body, actor_); };
-    auto pending = call("create", ref, std::move(serve));
+    std::string note;
+    if (auto const* reason = body.if_contains("reason"); reason != nullptr && reason->is_string())
+        note = " (" + std::string(reason->as_string()) + ")";
+    auto pending = call("create", ref, std::move(serve), std::move(note));
     co_return co_await std::move(pending);
 }
 

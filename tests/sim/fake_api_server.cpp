@@ -194,6 +194,16 @@ std::optional<json::object> FakeApiServer::find(ObjectKey const& key) const {
     return *found->second;
 }
 
+std::vector<json::object> FakeApiServer::all_of(std::string const& resource) const {
+    std::vector<std::pair<std::uint64_t, Snapshot>> found;
+    for (auto const& [key, object] : objects_)
+        if (key.resource == resource) found.emplace_back(std::stoull(string_field(*object, "resourceVersion")), object);
+    std::sort(found.begin(), found.end(), [](auto const& a, auto const& b) { return a.first < b.first; });
+    std::vector<json::object> objects;
+    for (auto const& [version, object] : found) objects.push_back(*object);
+    return objects;
+}
+
 // "holder=r1" for a Lease ("holder=-" when released), nothing for other objects.
 std::string describe_holder(json::object const& object) {
     auto const* spec = object.if_contains("spec");

@@ -10,10 +10,14 @@
 // (ADDED / MODIFIED / DELETED), sends bookmarks, ends at timeoutSeconds, and answers 410 Gone when
 // the version is older than its history window (compaction), as etcd-backed servers do.
 //
-// FakeApiEndpoint is one replica's view: its own clock for latency and waits, its own request
-// counts and its own faults (partition, black hole, 5xx/429, forced 409/410, 403).
+// FakeApiEndpoint is one client's view: its own clock for latency and waits, its own request
+// counts and send times, and its own faults (partition, black hole, a silent connection, any
+// refusal code, forced 409/410, 403).
 //
-// Everything runs on one thread (the simulator's); nothing here is thread-safe.
+// A small library of its own (sim_fake_api: no gRPC, no CA): the simulator's world and the
+// election unit tests (tests/unit/election) both run the agent's code against it.
+//
+// Everything runs on one thread (the caller's); nothing here is thread-safe.
 
 #include "kube/api.hpp"
 #include "trace.hpp"
@@ -91,6 +95,8 @@ public:
                                                         kube::WatchOptions const& options);
 
     std::optional<boost::json::object> find(ObjectKey const& key) const;
+    // Every object of `resource` stored now, oldest first (by resourceVersion): the Events posted.
+    std::vector<boost::json::object> all_of(std::string const& resource) const;
     std::uint64_t resource_version() const { return resource_version_; }
     util::Clock& clock() const { return clock_; }
 
@@ -123,6 +129,8 @@ enum class Link {
     partitioned_hang,  // requests never arrive: the caller's timeout (or ours) ends them
     partitioned_fail,  // requests fail at once with a transport error
     black_hole,        // requests arrive and are applied, answers never come back
+    silent,            // requests vanish: never applied, never answered until their caller gives
+                       // up (cancels them); open watches stall until their read deadline
     dead,              // the process is gone: nothing is sent
 };
 char const* link_name(Link link);
@@ -130,7 +138,7 @@ char const* link_name(Link link);
 struct EndpointFaults {
     Link link = Link::up;
     std::chrono::milliseconds latency{4};  // round trip; the request arrives half-way
-    int error_code = 0;                    // 500, 503 or 429 answered instead of serving (0: none)
+    int error_code = 0;                    // any HTTP code answered instead of serving (0: none)
     std::chrono::seconds retry_after{0};   // sent with 429/503
     int forced_conflicts = 0;              // the next N updates answer 409 Conflict
     int forced_gone = 0;                   // the next N watches answer 410 (as the answer or as an ERROR event)
@@ -158,10 +166,20 @@ public:
     EndpointFaults const& faults() const { return faults_; }
     // Changes the faults; open watch streams notice at once (a partition breaks them).
     void set_faults(EndpointFaults faults);
+    // Shorthands that change one of them.
+    void set_link(Link link);
+    void set_latency(std::chrono::milliseconds latency);
+    void refuse_with(int code);  // every request answers HTTP `code`; 0 serves again
 
     // Requests sent, by "verb resource" ("update leases"); watches count as "watch <resource>".
     std::map<std::string, std::uint64_t> const& requests() const { return requests_; }
     std::uint64_t requests_of(std::string const& resource) const;
+    // Requests sent with `verb` ("get", "watch", ...), of any resource.
+    std::uint64_t count(std::string const& verb) const;
+    // Every request in order: its verb and when it was sent (this endpoint's steady time).
+    std::vector<std::pair<std::string, util::SteadyTime>> const& sent() const { return sent_; }
+    // When the server last took a successful create or update of `resource` from this endpoint.
+    std::optional<util::SteadyTime> last_write(std::string const& resource) const;
     // Whether a watch on `resource` is open and its connection still delivers.
     bool watching(std::string const& resource) const;
     std::string const& actor() const { return actor_; }
@@ -184,7 +202,9 @@ public:
 private:
     friend class FakeWatchStream;
     using Serve = std::function<kube::ApiResult<boost::json::object>()>;
-    boost::asio::awaitable<kube::ApiResult<boost::json::object>> call(char const* verb, kube::ResourceRef ref, Serve serve);
+    // `note` follows the object in the trace line (an Event's reason).
+    boost::asio::awaitable<kube::ApiResult<boost::json::object>> call(char const* verb, kube::ResourceRef ref, Serve serve,
+                                                                      std::string note = {});
     kube::ApiError transport_error(char const* verb, kube::ResourceRef const& ref, std::string message) const;
     void wake_streams();
 
@@ -197,6 +217,8 @@ private:
     std::uint64_t gone_answers_ = 0;
     util::SteadyTime last_injected_fault_{};
     std::map<std::string, std::uint64_t> requests_;
+    std::vector<std::pair<std::string, util::SteadyTime>> sent_;
+    std::map<std::string, util::SteadyTime> last_writes_;
     std::vector<FakeWatchStream*> streams_;
 };
 

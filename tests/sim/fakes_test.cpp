@@ -1,6 +1,7 @@
 // The simulated world's own semantics, which every invariant relies on: the fake API server's
-// resourceVersion, 404/409/410, watch replay and bookmarks, the endpoint's faults, the fake CA's
-// tokens, signing on the simulated clock and root rotation, and the schedule's determinism.
+// resourceVersion, 404/409/410, watch replay and bookmarks, the endpoint's faults (a silent
+// connection, any refusal code) and request log, the fake CA's tokens, signing on the simulated
+// clock and root rotation, and the schedule's determinism.
 #define BOOST_TEST_MODULE sim_fakes
 #include "fake_api_server.hpp"
 #include "fake_ca.hpp"
@@ -10,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -255,6 +257,70 @@ BOOST_AUTO_TEST_CASE(endpoint_faults_answer_like_a_broken_network_or_server) {
         auto fine = co_await w.endpoint.update(the_secret, body14);
         BOOST_TEST(fine.has_value());
     });
+}
+
+BOOST_AUTO_TEST_CASE(requests_are_logged_with_their_send_times_and_any_refusal_code_is_answered) {
+    World w;
+    w.endpoint.set_latency(10ms);
+    w.run([&]() -> awaitable<void> {
+        auto const sent_at = w.replica_clock.steady_now();
+        auto const body = secret_body("gateway-cert");
+        auto created = co_await w.endpoint.create(the_secrets, body);
+        BOOST_TEST(created.has_value());
+        // Taken by the server half-way through the round trip.
+        BOOST_REQUIRE(w.endpoint.last_write("secrets").has_value());
+        BOOST_TEST((*w.endpoint.last_write("secrets") == sent_at + 5ms));
+        BOOST_TEST(!w.endpoint.last_write("leases").has_value());
+        for (int code : {404, 409, 422, 500}) {
+            w.endpoint.refuse_with(code);
+            auto refused = co_await w.endpoint.get(the_secret);
+            BOOST_REQUIRE(!refused.has_value());
+            BOOST_TEST(refused.error().code == code);
+        }
+        w.endpoint.refuse_with(0);
+        auto served = co_await w.endpoint.get(the_secret);
+        BOOST_TEST(served.has_value());
+        BOOST_TEST(w.endpoint.count("get") == 5u);
+        BOOST_TEST(w.endpoint.count("create") == 1u);
+        BOOST_REQUIRE(w.endpoint.sent().size() == 6u);
+        BOOST_TEST(w.endpoint.sent()[0].first == "create");
+        BOOST_TEST((w.endpoint.sent()[0].second == sent_at));
+        BOOST_TEST((w.endpoint.sent()[1].second == sent_at + 10ms));
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_silent_connection_answers_nothing_until_the_caller_gives_up) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    World w;
+    w.run([&]() -> awaitable<void> {
+        auto const body = secret_body("gateway-cert");
+        (void)co_await w.endpoint.create(the_secrets, body);
+        kube::WatchOptions options;
+        options.timeout_seconds = 300s;
+        options.idle_grace = 30s;
+        auto stream = co_await w.endpoint.watch(the_secrets, options);
+        BOOST_REQUIRE(stream.has_value());
+        auto const opened = w.replica_clock.steady_now();
+        w.endpoint.set_link(Link::silent);
+
+        // The open watch stalls: its read deadline (timeout + idle grace) ends it.
+        auto stalled = co_await (*stream)->next();
+        BOOST_TEST(stalled.error().is_transport());
+        BOOST_TEST((w.replica_clock.steady_now() == opened + 330s));
+
+        // Far past request_timeout: only the caller's own deadline ends the call, and the request
+        // never reached the server.
+        auto const version = w.server.resource_version();
+        auto const current = *w.server.find({"secrets", "ns", "gateway-cert"});
+        auto const update = secret_body("gateway-cert", rv_of(current));
+        auto const start = w.replica_clock.steady_now();
+        auto race = w.endpoint.update(the_secret, update) || util::sleep_for(w.replica_clock, 1h);
+        auto const raced = co_await std::move(race);
+        BOOST_TEST(raced.index() == 1u);
+        BOOST_TEST((w.replica_clock.steady_now() - start == 1h));
+        BOOST_TEST(w.server.resource_version() == version);
+        BOOST_TEST(w.time.armed() == 0u);  // the abandoned call's wait went with it
+    }, 2h);
 }
 
 BOOST_AUTO_TEST_CASE(a_partition_breaks_an_open_watch) {

@@ -29,6 +29,8 @@ char const* fault_name(FaultKind kind) {
     case FaultKind::root_rotation: return "root-rotation";
     case FaultKind::wall_jump: return "wall-jump";
     case FaultKind::suspend: return "suspend";
+    case FaultKind::events_refused: return "events-refused";
+    case FaultKind::events_hang: return "events-hang";
     }
     return "?";
 }
@@ -84,7 +86,7 @@ std::vector<Fault> make_schedule(std::uint64_t seed, ScheduleConfig const& confi
     for (int i = 0; i < config.faults; ++i) {
         Fault fault;
         fault.at = milliseconds(between(config.warm_up.count(), window_end.count() - 1));
-        fault.kind = static_cast<FaultKind>(between(0, static_cast<int>(FaultKind::suspend)));
+        fault.kind = static_cast<FaultKind>(between(0, static_cast<int>(FaultKind::events_hang)));
         fault.replica = static_cast<int>(between(0, config.replicas - 1));
         switch (fault.kind) {
         case FaultKind::crash:
@@ -115,6 +117,8 @@ std::vector<Fault> make_schedule(std::uint64_t seed, ScheduleConfig const& confi
             break;
         }
         case FaultKind::suspend: fault.duration = milliseconds(between(500, config.max_suspend.count())); break;
+        case FaultKind::events_refused:
+        case FaultKind::events_hang: fault.duration = milliseconds(between(10'000, 600'000)); break;
         }
         // Every fault is over before the quiet tail.
         if (fault.at + fault.duration > window_end) fault.duration = window_end - fault.at;

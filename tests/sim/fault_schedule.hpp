@@ -2,8 +2,8 @@
 // The faults of one simulated run, drawn from its seed (std::mt19937_64 only, so a seed replays
 // identically): crashes and restarts, graceful stops, a replica partitioned from the API (hanging
 // or failing), a black-holed API, API 5xx/429/409/410/403, CA outages and hangs, wrong CA answers,
-// token and root rotations, wall-clock jumps, and suspended processes. Every fault ends before the
-// quiet tail of the run, in which the system must converge.
+// token and root rotations, wall-clock jumps, suspended processes, and Events refused or hanging.
+// Every fault ends before the quiet tail of the run, in which the system must converge.
 
 #include <chrono>
 #include <cstdint>
@@ -31,7 +31,13 @@ enum class FaultKind {
     root_rotation,    // a root rotation over `duration`: add a root, sign with it half-way, drop the old
     wall_jump,        // the replica's wall clock jumps by `amount` ms (either way)
     suspend,          // the replica is not scheduled for `duration` (its clocks keep going)
+    events_refused,   // RBAC denies the replica's Event creates only (403), for `duration`
+    events_hang,      // the replica's Event creates hang (the recorder's timeout ends them), for `duration`
 };
+
+// Faults that touch only the replica's Events: they must not slow down or relax anything else, so
+// the invariants give them no allowance (invariants.hpp).
+inline bool events_only(FaultKind kind) { return kind == FaultKind::events_refused || kind == FaultKind::events_hang; }
 
 char const* fault_name(FaultKind kind);
 

@@ -36,7 +36,8 @@ std::string string_at(json::object const& object, char const* outer, char const*
     return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-// Lease and Secret requests other than the LIST+WATCH a follower keeps open, and CA calls.
+// Lease and Secret requests other than the LIST+WATCH a follower keeps open, Event creates, and
+// CA calls.
 std::uint64_t active_requests(Replica& replica) {
     std::uint64_t total = 0;
     if (auto* api = replica.api()) {
@@ -45,15 +46,24 @@ std::uint64_t active_requests(Replica& replica) {
             if (!follow) total += count;
         }
     }
+    if (auto* events = replica.events_api())
+        for (auto const& [what, count] : events->requests()) total += count;
     if (auto* ca = replica.ca()) total += ca->calls();
     return total;
+}
+
+std::string_view string_of(json::object const& object, char const* key) {
+    auto const* v = object.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
 }
 
 }  // namespace
 
 bool World::fault_during(util::SteadyTime from, util::SteadyTime to, std::vector<FaultKind> const& kinds) const {
     for (auto const& fault : schedule) {
-        if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), fault.kind) == kinds.end()) continue;
+        // Faults of the Event connection alone excuse nothing (events never delay the work).
+        if (kinds.empty() ? events_only(fault.kind) : std::find(kinds.begin(), kinds.end(), fault.kind) == kinds.end())
+            continue;
         auto const start = at(fault.at);
         auto const end = start + fault.duration;
         if (start <= to && end >= from) return true;
@@ -94,7 +104,16 @@ void Invariants::changed(Change const& change) {
         // followers may join once; renewals keep acquireTime.
         auto const holder = string_at(*change.object, "spec", "holderIdentity");
         auto const acquired = string_at(*change.object, "spec", "acquireTime");
-        if (holder != lease_holder_ || acquired != lease_acquired_) lease_holder_since_ = change.at;
+        bool const renewal = !holder.empty() && holder == lease_holder_ && acquired == lease_acquired_;
+        if (!renewal) lease_holder_since_ = change.at;
+        // The holder renews every retry period; only a fault besides the Events' may stretch that.
+        auto const cadence = world_.timings.retry_period + 1s;
+        if (renewal && change.at - lease_renewed_at_ > cadence &&
+            !world_.fault_during(lease_renewed_at_ - world_.timings.lease_duration, change.at))
+            fail("renewal-cadence", holder + " renewed the Lease " +
+                                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           change.at - lease_renewed_at_).count()) +
+                                        " ms after its previous renewal with no fault around but the Events'");
         lease_holder_ = holder;
         lease_acquired_ = acquired;
         if (change.at != lease_renewed_at_) lease_renewed_before_ = lease_renewed_at_;
@@ -102,6 +121,56 @@ void Invariants::changed(Change const& change) {
         return;
     }
     if (change.key.resource == "secrets" && change.key.name == world_.deployment.secret_name) secret_written(change);
+    if (change.key.resource == "events") event_created(change);
+}
+
+void Invariants::event_created(Change const& change) {
+    ++events_;
+    auto const& event = *change.object;
+    auto const who = change.actor;
+    Replica const* sender = nullptr;
+    for (auto const& r : world_.replicas)
+        if (r->name() == who) sender = r.get();
+    if (sender == nullptr) return fail("event-owner", "an Event from no replica (" + who + ")");
+    auto const reason = std::string(string_of(event, "reason"));
+    auto const message = std::string(string_of(event, "message"));
+    auto const* involved_value = event.if_contains("involvedObject");
+    auto const involved = involved_value != nullptr && involved_value->is_object() ? involved_value->as_object() : json::object();
+    // Only a replica that has led in this incarnation records anything: the elector reports its
+    // own terms, the Rotator (which runs only as writer) its certificates.
+    auto const since = world_.started_at[static_cast<std::size_t>(sender->index())];
+    bool const has_led = std::any_of(world_.terms.begin(), world_.terms.end(), [&](WriterTerm const& term) {
+        return term.replica == sender->index() && term.start >= since;
+    });
+    if (!has_led) return fail("event-owner", who + " (never writer since it started) posted " + reason + ": " + message);
+    if (reason == "LeaderElection") {
+        if (string_of(involved, "kind") != "Lease" || string_of(involved, "name") != world_.deployment.lease_name)
+            return fail("event-owner", who + " posted LeaderElection about another object");
+        if (message != sender->identity() + " became leader" && message != sender->identity() + " stopped leading")
+            return fail("event-owner", who + " posted LeaderElection \"" + message + "\" (not its own term)");
+    } else if (reason == "CertificateIssued" || reason == "CertificateIssueFailed") {
+        if (string_of(involved, "kind") != "Secret" || string_of(involved, "name") != world_.deployment.secret_name)
+            return fail("event-owner", who + " posted " + reason + " about another object");
+        if (reason == "CertificateIssued") {
+            // "issued <spiffe id> serial=<hex> ...": a leaf istiod signed for this replica that it stored.
+            auto const at = message.find("serial=");
+            auto const serial = at == std::string::npos ? std::string()
+                                                        : message.substr(at + 7, message.find(' ', at) - (at + 7));
+            auto const leaf = world_.istiod.leaf(serial);
+            if (!leaf || leaf->actor != who || !ever_in_secret_.contains(serial))
+                return fail("event-owner", who + " posted CertificateIssued for a leaf it did not store: " + message);
+        }
+    } else {
+        return fail("event-owner", who + " posted an Event the agent never records: " + reason);
+    }
+    // Two per term (became leader, stopped leading), and per certificate istiod signed at most one
+    // CertificateIssued and one failure (failures are told once per run of them, and a run ends
+    // with a signed certificate, or with the term).
+    auto const bound = 3 * (world_.terms.size() + world_.istiod.signed_leaves().size()) + 3;
+    if (events_ > bound)
+        fail("events-bounded", std::to_string(events_) + " Events for " + std::to_string(world_.terms.size()) +
+                                   " writer terms and " + std::to_string(world_.istiod.signed_leaves().size()) +
+                                   " certificates signed");
 }
 
 void Invariants::secret_written(Change const& change) {
@@ -128,6 +197,8 @@ void Invariants::secret_written(Change const& change) {
     if (auto verified = pki::verify_chain(*chain, world_.istiod.roots_ever_published(), now); !verified)
         return fail("secret-valid", "the chain written by " + who + " does not verify on the server's clock: " +
                                         verified.error().message);
+    writer_verifies(who, *chain);
+    if (violation_) return;
     auto const signed_leaf = world_.istiod.leaf(leaf.serial_hex());
     if (!signed_leaf || !signed_leaf->good)
         return fail("secret-valid", "the leaf written by " + who + " is not a good answer of istiod");
@@ -149,6 +220,20 @@ void Invariants::secret_written(Change const& change) {
     if (!current_ || current_->serial != written.serial) ++certificates_;
     ever_in_secret_[written.serial] = true;
     current_ = std::move(written);
+}
+
+void Invariants::writer_verifies(std::string const& who, std::vector<pki::Certificate> const& chain) {
+    Replica* writer = nullptr;
+    for (auto const& r : world_.replicas)
+        if (r->name() == who) writer = r.get();
+    if (writer == nullptr) return fail("writer-verifies", "the Secret was written by no replica (" + who + ")");
+    auto const at = writer->clock().wall_now();
+    if (pki::verify_chain(chain, writer->mounted_roots(), at)) return;
+    // The write left the replica up to a request timeout ago: its file may have changed since.
+    bool const just_synced = world_.time.now() - writer->mounted_at() <= 10s + 5s;
+    if (just_synced && pki::verify_chain(chain, writer->previous_roots(), at)) return;
+    fail("writer-verifies", who + " wrote a chain that the root file it has mounted (synced at " +
+                                seconds(writer->mounted_at()) + ") does not verify");
 }
 
 void Invariants::check_new_terms() {
@@ -236,6 +321,7 @@ void Invariants::check_renewal_timing() {
     // backoff (60 s at most) and a failover (lease duration) after it.
     std::chrono::milliseconds allowance = 2min;
     for (auto const& fault : world_.schedule) {
+        if (events_only(fault.kind)) continue;
         auto const start = world_.at(fault.at);
         if (start <= now && start + fault.duration >= earliest - 2min)
             allowance += std::chrono::duration_cast<std::chrono::milliseconds>(fault.duration) + 90s;
@@ -254,12 +340,19 @@ void Invariants::check_trusted() {
         return;
     }
     auto const now = world_.time.now();
+    // The agent hears of a new bundle through its mounted file: the time runs from when the last
+    // replica's file holds it.
+    if (now < world_.roots_synced_by) {
+        untrusted_since_.reset();
+        return;
+    }
     if (!untrusted_since_) untrusted_since_ = now;
     // The agent hears of the new bundle at once and reissues: a CA round trip, plus whatever
     // the schedule forces meanwhile.
     std::chrono::milliseconds allowance = 2min;
     for (auto const& fault : world_.schedule) {
-        if (fault.kind == FaultKind::root_rotation || fault.kind == FaultKind::token_rotation) continue;
+        if (fault.kind == FaultKind::root_rotation || fault.kind == FaultKind::token_rotation || events_only(fault.kind))
+            continue;
         auto const start = world_.at(fault.at);
         if (start <= now && start + fault.duration >= *untrusted_since_ - 2min)
             allowance += std::chrono::duration_cast<std::chrono::milliseconds>(fault.duration) + 90s;
@@ -310,7 +403,9 @@ void Invariants::step() {
     check_wasted_calls();
     // Wrong answers istiod still owes are a fault that is not over yet.
     if (world_.istiod.faults.bad_answers > 0) last_effect_ = world_.time.now();
-    if (!converged_checked_ && world_.time.now() >= std::max(world_.faults_over, last_effect_) + convergence_bound)
+    // So are root files kubelet has yet to sync.
+    auto const effects_over = std::max({world_.faults_over, last_effect_, world_.roots_synced_by});
+    if (!converged_checked_ && world_.time.now() >= effects_over + convergence_bound)
         finish();
 }
 

@@ -18,23 +18,46 @@
 //                     hang) during its renewal window; it then keeps the last valid one.
 //  secret-monotonic   a leaf is never replaced by one issued earlier; every update of the Secret
 //                     carries the resourceVersion it read (optimistic concurrency).
-//  secret-trusted     after the old root leaves the published bundle, the Secret chains to a
-//                     published root again within a CA round trip (plus the delays faults force).
+//  secret-trusted     after the old root leaves the published bundle and every replica's mounted
+//                     root file holds the new bundle (kubelet syncs each pod up to
+//                     max_root_sync_delay later), the Secret chains to a published root again
+//                     within a CA round trip (plus the delays faults force).
+//  writer-verifies    a replica writes only a chain that its own mounted root file verifies (on
+//                     its own clock; the file it replaced counts within a request timeout of the
+//                     change): the Rotator checks every answer against that bundle, so a replica
+//                     whose file lacks istiod's new root never writes a leaf signed under it, and
+//                     waits for kubelet instead. (ca.crt is the bundle istiod sends with the leaf.)
 //  renewal-early      a valid leaf that still chains to the published roots is not renewed before
 //                     49 % of its life (from receipt), give or take the issuing replica's clock offset.
 //  renewal-late       nor later than 51 % plus the delays the fault schedule forces.
 //  quiet-follower     a replica that does not lead sends no Lease get/create/update, no Secret
-//                     request and no CA call while another holder renews the Lease normally.
+//                     request, no Event and no CA call while another holder renews the Lease normally.
 //  one-call-per-renewal  with no fault around, every certificate istiod signs ends up in the Secret.
-//  convergence        a bounded time after the last fault: every replica up, exactly one leader,
-//                     and the Secret holds a valid leaf chaining to the published roots, not overdue.
+//  convergence        a bounded time after the last fault (and the last root file sync): every
+//                     replica up, exactly one leader, and the Secret holds a valid leaf chaining to
+//                     the published roots, not overdue.
 //  agent-error        no replica's run ends with an exception other than its cancellation.
+//
+// Events (the agent's EventRecorder, over a connection of its own; events-refused and events-hang
+// faults touch only that connection and earn no allowance in any rule above):
+//  event-owner        every Event comes from a replica that has been writer since it started, and is
+//                     one the agent records: LeaderElection on the Lease naming the sender's own
+//                     identity ("became leader", "stopped leading"), CertificateIssued on the
+//                     Secret for a leaf istiod signed for the sender and that reached the Secret,
+//                     or CertificateIssueFailed on the Secret. A follower records nothing.
+//  events-bounded     Events created <= 3 x (writer terms + certificates istiod signed) + 3: two
+//                     per term, one CertificateIssued per certificate, and failures told once per
+//                     run of them (a run ends with a signed certificate or with the term).
+//  renewal-cadence    the Lease holder renews every retry period (+1 s): a gap longer than that
+//                     needs a fault other than the Events' within a lease duration before it, so a
+//                     refused or hanging Event never delays leadership work.
 
 #include "simulation.hpp"
 #include "world.hpp"
 
 #include <map>
 #include <optional>
+#include <vector>
 #include <string>
 
 namespace gic::sim {
@@ -53,6 +76,7 @@ public:
     std::optional<Violation> const& violation() const { return violation_; }
     std::uint64_t tolerated_overlaps() const { return tolerated_overlaps_; }
     std::uint64_t certificates() const { return certificates_; }
+    std::uint64_t events() const { return events_; }
     bool converged() const { return converged_checked_; }
 
     // How long after the last fault the system must have converged.
@@ -69,6 +93,8 @@ private:
     };
     void fail(std::string invariant, std::string detail);
     void secret_written(Change const& change);
+    void event_created(Change const& change);
+    void writer_verifies(std::string const& who, std::vector<pki::Certificate> const& chain);
     void check_new_terms();
     void check_followers();
     void check_renewal_timing();
@@ -83,6 +109,7 @@ private:
     std::optional<Leaf> current_;
     std::uint64_t tolerated_overlaps_ = 0;
     std::uint64_t certificates_ = 0;
+    std::uint64_t events_ = 0;
     std::size_t terms_seen_ = 0;
     std::size_t signed_seen_ = 0;
     std::vector<std::pair<std::string, util::SteadyTime>> awaiting_secret_;  // serial, must appear by

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
 
     auto const cpu_start = cpu_seconds();
     double simulated_hours = 0;
-    std::uint64_t overlaps = 0, certificates = 0, terms = 0;
+    std::uint64_t overlaps = 0, certificates = 0, terms = 0, events = 0;
     for (std::uint64_t n = 0; n < args.seeds; ++n) {
         auto const seed = args.first + n;
         std::string trace;
@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
         overlaps += result.tolerated_overlaps;
         certificates += result.certificates;
         terms += result.terms;
+        events += result.events;
         if (result.violation) {
             report_failure(result, trace);
             return 1;
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
     auto const cpu = std::max(cpu_seconds() - cpu_start, 1e-9);
     if (args.progress) std::cerr << "\n";
     std::cout << args.seeds << " seeds passed (first " << args.first << "): " << simulated_hours
-              << " simulated hours, " << terms << " writer terms, " << certificates << " certificates, " << overlaps
+              << " simulated hours, " << terms << " writer terms, " << certificates << " certificates, " << events << " Events, " << overlaps
               << " tolerated overlaps after suspended processes; " << cpu << " CPU s, "
               << static_cast<double>(args.seeds) / cpu << " seeds/s, " << simulated_hours / cpu
               << " simulated hours per CPU second\n";

@@ -7,6 +7,7 @@
 #include "agent/rotator.hpp"
 #include "common/key_on_the_loop.hpp"
 #include "election/elector_config.hpp"
+#include "election/event_recorder.hpp"
 #include "election/leader_elector.hpp"
 #include "pki/certificate.hpp"
 
@@ -14,6 +15,8 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/multiple_exceptions.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <cstdio>
@@ -36,6 +39,15 @@ agent::RootBundle bundle_from(std::string const& pem) {
     return agent::RootBundle{pem, pki::parse_pem_bundle(pem).value()};
 }
 
+// As run_continuous.cpp: queued Events get this long once the agent has stopped (after the Lease
+// release), and they refer to the Secret with its uid.
+constexpr std::chrono::milliseconds event_drain_budget{200};
+
+election::ObjectReference secret_reference(agent::SecretStore const& store) {
+    auto const& seen = store.last_seen();
+    return {"Secret", "v1", store.target().namespace_, store.target().name, seen.uid, seen.resource_version};
+}
+
 }  // namespace
 
 // Marks the guarded Rotator's lifetime: a term as writer.
@@ -56,17 +68,50 @@ awaitable<void> run_as_writer(Replica* replica, agent::Rotator* rotator) {
     co_await rotator->run();
 }
 
+// The process's main work as run_continuous ends it: the election until cancelled, then the queued
+// Events within their own budget (skipped when the process crashed: nothing runs after a kill).
+awaitable<void> run_process(election::LeaderElector* elector, election::EventRecorder* events, util::Clock* clock,
+                            bool const* crashed, election::LeaderElector::Guarded guarded) {
+    std::exception_ptr ended;
+    try {
+        co_await elector->run(std::move(guarded));
+    } catch (...) {
+        ended = std::current_exception();
+    }
+    if (!*crashed) {
+        co_await boost::asio::this_coro::reset_cancellation_state();
+        co_await events->finish(clock->steady_now() + event_drain_budget);
+    }
+    if (ended) std::rethrow_exception(ended);
+}
+
 }  // namespace
 
 struct Replica::Incarnation {
     Incarnation(Replica& r, std::uint64_t seed)
         : api(io.get_executor(), r.clock_, r.server_, r.name_, r.trace_),
+          events_api(io.get_executor(), r.clock_, r.server_, r.name_, r.trace_),
           ca(io.get_executor(), r.clock_, r.istiod_, r.name_, r.trace_),
           store(api, agent::SecretTarget{r.deployment_.namespace_, r.deployment_.secret_name}, r.clock_),
-          roots("ConfigMap " + r.deployment_.namespace_ + "/istio-ca-root-cert", bundle_from(r.istiod_.root_bundle()),
-                false),
-          rotator(io.get_executor(), rotator_config(r, seed), ca, roots, store, token_reader(r.istiod_), r.clock_),
-          elector(io.get_executor(), api, r.clock_, elector_config(r), nullptr, derive(seed, 7, 0)) {}
+          roots("ConfigMap " + r.deployment_.namespace_ + "/istio-ca-root-cert", bundle_from(r.mounted_.pem), false),
+          events(std::make_unique<election::EventRecorder>(io.get_executor(), events_api, r.clock_, "gen-istio-cert")),
+          rotator(io.get_executor(), with_events(rotator_config(r, seed), *events, store), ca, roots, store,
+                  token_reader(r.istiod_), r.clock_),
+          elector(io.get_executor(), api, r.clock_, elector_config(r), events.get(), derive(seed, 7, 0)) {
+        // The recorder's own client gives up after event_request_timeout (event_client_options).
+        events_api.request_timeout = election::event_request_timeout;
+    }
+
+    // Written certificates and failures become Events on the Secret, as run_continuous tells them.
+    static agent::RotatorConfig with_events(agent::RotatorConfig config, election::EventRecorder& recorder,
+                                            agent::SecretStore const& store) {
+        config.on_event = [&recorder, &store](agent::RotationEvent const& event) {
+            bool const issued = event.kind == agent::RotationEvent::Kind::issued;
+            recorder.record(secret_reference(store), issued ? election::event_normal : election::event_warning,
+                            issued ? "CertificateIssued" : "CertificateIssueFailed", event.message);
+        };
+        return config;
+    }
 
     static agent::RotatorConfig rotator_config(Replica const& r, std::uint64_t seed) {
         agent::RotatorConfig config;
@@ -103,12 +148,18 @@ struct Replica::Incarnation {
 
     boost::asio::io_context io;
     FakeApiEndpoint api;
+    // The Event recorder's connection: a kube::Client of its own in the agent, so an Event never
+    // waits behind a Lease renewal. It shares the replica's link faults; events_* faults are its own.
+    FakeApiEndpoint events_api;
     FakeCaEndpoint ca;
     agent::SecretStore store;
     agent::RootBundleSource roots;
+    // Destroyed explicitly (Replica::destroy) once the Rotator and the elector no longer run.
+    std::unique_ptr<election::EventRecorder> events;
     agent::Rotator rotator;
     election::LeaderElector elector;
     boost::asio::cancellation_signal stop_signal;
+    bool crashed = false;
     bool finished = false;
 };
 
@@ -123,7 +174,11 @@ Replica::Replica(int index, std::uint64_t seed, testing::VirtualTime& time, Fake
       istiod_(istiod),
       trace_(trace),
       deployment_(deployment),
-      timings_(timings) {}
+      timings_(timings),
+      mounted_(mount(istiod.root_bundle())),
+      mounted_at_(time.now()) {}
+
+Replica::MountedBundle Replica::mount(std::string const& pem) { return {pem, pki::parse_pem_bundle(pem).value()}; }
 
 Replica::~Replica() {
     if (incarnation_) crash();
@@ -142,13 +197,16 @@ void Replica::start() {
     identity_ = name_ + "_" + uuid;
     incarnation_ = std::make_unique<Incarnation>(*this, seed);
     incarnation_->api.on_watch_woken = [this] { wake(); };
+    incarnation_->events_api.on_watch_woken = [this] { wake(); };
     wake();
     trace_.add(name_ + " started (incarnation " + std::to_string(incarnations_) + ")");
     auto* incarnation = incarnation_.get();
     election::LeaderElector::Guarded guarded = [this, incarnation] {
         return run_as_writer(this, &incarnation->rotator);
     };
-    boost::asio::co_spawn(incarnation->io, incarnation->elector.run(std::move(guarded)),
+    boost::asio::co_spawn(incarnation->io,
+                          run_process(&incarnation->elector, incarnation->events.get(), &clock_, &incarnation->crashed,
+                                      std::move(guarded)),
                           boost::asio::bind_cancellation_slot(
                               incarnation->stop_signal.slot(), [this, incarnation](std::exception_ptr e) {
                                   incarnation->finished = true;
@@ -181,9 +239,12 @@ void Replica::crash() {
     if (!incarnation_) return;
     trace_.add(name_ + " crashed");
     // Nothing the unwinding coroutines try to send reaches anyone.
-    auto faults = incarnation_->api.faults();
-    faults.link = Link::dead;
-    incarnation_->api.set_faults(faults);
+    incarnation_->crashed = true;
+    for (auto* endpoint : {&incarnation_->api, &incarnation_->events_api}) {
+        auto faults = endpoint->faults();
+        faults.link = Link::dead;
+        endpoint->set_faults(faults);
+    }
     incarnation_->ca.partitioned = true;
     incarnation_->stop_signal.emit(boost::asio::cancellation_type::terminal);
     destroy();
@@ -207,10 +268,17 @@ bool Replica::reap() {
 void Replica::destroy() {
     auto& io = incarnation_->io;
     // Unwinds what the cancellation reached; every wait in the agent is cancellable.
-    for (int round = 0; round < 1000; ++round) {
-        if (io.stopped()) io.restart();
-        if (io.poll() == 0) break;
-    }
+    auto const unwind = [&io] {
+        for (int round = 0; round < 1000; ++round) {
+            if (io.stopped()) io.restart();
+            if (io.poll() == 0) break;
+        }
+    };
+    unwind();
+    // A crash leaves an Event post in flight (a hanging connection): the recorder's destructor
+    // cancels it, and it unwinds before the endpoint it uses goes.
+    incarnation_->events.reset();
+    unwind();
     if (writing_) writer_ended();
     incarnation_.reset();
     stopping_ = false;
@@ -224,14 +292,25 @@ boost::asio::io_context* Replica::schedulable() {
 bool Replica::leading() const { return incarnation_ && incarnation_->elector.status().leading; }
 
 FakeApiEndpoint* Replica::api() { return incarnation_ ? &incarnation_->api : nullptr; }
+FakeApiEndpoint* Replica::events_api() { return incarnation_ ? &incarnation_->events_api : nullptr; }
 FakeCaEndpoint* Replica::ca() { return incarnation_ ? &incarnation_->ca : nullptr; }
 
-void Replica::roots_published(std::string const& pem) {
+void Replica::roots_synced(std::string const& pem) {
+    if (pem == mounted_.pem) return;
+    previous_ = std::exchange(mounted_, mount(pem));
+    mounted_at_ = time_.now();
+    trace_.add(name_ + " root file synced (" + std::to_string(mounted_.roots.size()) + " roots)" +
+               (incarnation_ ? "" : ", read at its next start"));
     if (!incarnation_) return;
-    auto& inc = *incarnation_;
-    agent::apply_root_update(inc.roots.replace(bundle_from(pem)), inc.roots, [&inc] {
-        inc.ca.rebuild_channel(inc.roots.current().pem);
-        inc.rotator.roots_changed();
+    // The file watch is an event on the process's loop: a suspended process handles it when it
+    // runs again (a handler still queued when the process goes is never run).
+    wake();
+    auto* inc = incarnation_.get();
+    boost::asio::post(inc->io, [inc, pem] {
+        agent::apply_root_update(inc->roots.replace(bundle_from(pem)), inc->roots, [inc] {
+            inc->ca.rebuild_channel(inc->roots.current().pem);
+            inc->rotator.roots_changed();
+        });
     });
 }
 

@@ -1,20 +1,22 @@
 #pragma once
 // One agent replica in the simulated world, built as run_continuous.cpp builds it: a SecretStore
 // over its own kube::Api endpoint, the root bundle, the Rotator (istiod through its own CA
-// endpoint) and the LeaderElector whose guarded work is rotator.run(). It has its own io_context
+// endpoint), the LeaderElector whose guarded work is rotator.run(), and the EventRecorder both
+// report to (over a second endpoint, as the agent gives Events a client of their own). It has its own io_context
 // and its own VirtualClock (with a wall offset that survives restarts, as a machine's clock
 // does), and seeds derived from the run's seed.
 //
 // - crash(): the process is gone at once: nothing more reaches the API or the CA (its endpoint
 //   goes dead first), then its coroutines are unwound and its objects and io_context destroyed.
 // - stop(): SIGTERM: the run is cancelled and keeps being scheduled until it has finished (the
-//   Lease release goes out), then everything is destroyed.
+//   Lease release goes out, then queued Events get their 200 ms), then everything is destroyed.
 // - suspend(until): not scheduled until then; its clocks keep going.
 // - start(): a new incarnation (a restart).
 
 #include "common/virtual_clock.hpp"
 #include "fake_api_server.hpp"
 #include "fake_ca.hpp"
+#include "pki/certificate.hpp"
 #include "trace.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -57,6 +59,7 @@ struct WriterTerm {
 
 class Replica {
 public:
+    // The pod's root file starts with what istiod publishes when it is created.
     Replica(int index, std::uint64_t seed, testing::VirtualTime& time, FakeApiServer& server, FakeIstiod& istiod,
             Trace& trace, Deployment const& deployment, ReplicaTimings const& timings);
     ~Replica();
@@ -92,9 +95,19 @@ public:
     int index() const { return index_; }
     testing::VirtualClock& clock() { return clock_; }
     FakeApiEndpoint* api();
+    // The Event recorder's own connection (nullptr when down).
+    FakeApiEndpoint* events_api();
     FakeCaEndpoint* ca();
-    // The bundle istiod published changed: the mounted file follows.
-    void roots_published(std::string const& pem);
+    // kubelet synced this pod's projected ConfigMap: the mounted root file now holds `pem`. It
+    // belongs to the pod, so it outlives the process: a replica that is down reads it when it
+    // starts, a suspended one hears of it (inotify) when it runs again.
+    void roots_synced(std::string const& pem);
+    // What the mounted root file holds, and what it held before (with when it changed), for the
+    // rule that a writer only writes a chain its own bundle verifies.
+    std::string const& mounted_bundle() const { return mounted_.pem; }
+    std::vector<pki::Certificate> const& mounted_roots() const { return mounted_.roots; }
+    std::vector<pki::Certificate> const& previous_roots() const { return previous_.roots; }
+    util::SteadyTime mounted_at() const { return mounted_at_; }
 
     // Terms as writer, in order (shared by the invariants).
     std::vector<WriterTerm>* terms = nullptr;
@@ -104,6 +117,11 @@ public:
 
 private:
     struct Incarnation;
+    struct MountedBundle {
+        std::string pem;
+        std::vector<pki::Certificate> roots;
+    };
+    static MountedBundle mount(std::string const& pem);
     void destroy();
     void writer_started();
     void writer_ended();
@@ -120,6 +138,9 @@ private:
     Trace& trace_;
     Deployment deployment_;
     ReplicaTimings timings_;
+    MountedBundle mounted_;
+    MountedBundle previous_;
+    util::SteadyTime mounted_at_{};
     std::unique_ptr<Incarnation> incarnation_;
     util::SteadyTime suspended_until_{};
     bool stopping_ = false;

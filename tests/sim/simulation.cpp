@@ -18,8 +18,16 @@ namespace {
 // Per-replica faults that may overlap: counted, so the end of one does not end another.
 struct LinkFaults {
     int hang = 0, fail = 0, black_hole = 0, forbidden = 0, errors = 0, slow = 0, ca_partition = 0;
+    int events_refused = 0, events_hang = 0;  // the Event recorder's connection only
     int error_code = 0;
     milliseconds latency{0};
+};
+
+// kubelet writing the published root bundle into one replica's mounted file.
+struct RootSync {
+    util::SteadyTime at;
+    std::uint64_t order;
+    int replica;
 };
 
 struct Action {
@@ -48,8 +56,19 @@ public:
         world_.trace.add("seed " + std::to_string(seed) + ": " + std::to_string(replicas_) + " replicas, " +
                          std::to_string(world_.schedule.size()) + " faults");
         world_.server.on_change = [this](Change const& change) { invariants_.changed(change); };
+        // Each pod's kubelet syncs the projected root ConfigMap on its own schedule: the new bundle
+        // reaches each replica's file after its own delay, whether the replica is up or not.
+        sync_rng_.seed(rng());
         world_.istiod.on_bundle_changed = [this] {
-            for (auto& replica : world_.replicas) replica->roots_published(world_.istiod.root_bundle());
+            auto const now = world_.time.now();
+            for (int i = 0; i < replicas_; ++i) {
+                auto const delay = milliseconds(
+                    std::uniform_int_distribution<std::int64_t>(0, max_root_sync_delay.count())(sync_rng_));
+                syncs_.push_back({now + delay, next_sync_++, i});
+                world_.roots_synced_by = std::max(world_.roots_synced_by, now + delay);
+            }
+            std::stable_sort(syncs_.begin(), syncs_.end(),
+                             [](RootSync const& a, RootSync const& b) { return a.at != b.at ? a.at < b.at : a.order < b.order; });
         };
         links_.resize(static_cast<std::size_t>(replicas_));
         world_.started_at.assign(static_cast<std::size_t>(replicas_), testing::VirtualTime::start);
@@ -112,6 +131,13 @@ public:
                 result.violation = Violation{"progress", "more than " + std::to_string(config_.max_steps) + " steps"};
                 break;
             }
+            if (!syncs_.empty() && syncs_.front().at <= now) {
+                // The file holds what istiod publishes when kubelet syncs it.
+                auto const sync = syncs_.front();
+                syncs_.erase(syncs_.begin());
+                world_.replicas[static_cast<std::size_t>(sync.replica)]->roots_synced(world_.istiod.root_bundle());
+                continue;
+            }
             if (next_action < actions_.size() && actions_[next_action].at <= now) {
                 actions_[next_action++].apply();
                 // A fault may wake anything (a crash, broken watches, a new root bundle).
@@ -121,6 +147,7 @@ public:
             auto target = now >= world_.run_end ? world_.run_end + 1h : world_.run_end;
             if (auto deadline = world_.time.next_deadline()) target = std::min(target, std::max(*deadline, now));
             if (next_action < actions_.size()) target = std::min(target, actions_[next_action].at);
+            if (!syncs_.empty()) target = std::min(target, syncs_.front().at);
             // A suspended replica's wake-up is a moment too (it runs again then).
             for (auto& replica : world_.replicas)
                 if (replica->alive() && replica->suspended()) target = std::min(target, replica->suspended_until());
@@ -134,6 +161,7 @@ public:
             std::chrono::duration<double, std::ratio<3600>>(world_.time.now() - testing::VirtualTime::start).count();
         result.tolerated_overlaps = invariants_.tolerated_overlaps();
         result.certificates = invariants_.certificates();
+        result.events = invariants_.events();
         result.terms = world_.terms.size();
         return result;
     }
@@ -162,17 +190,21 @@ private:
         restart_pending_[i] = false;
         replica.start();
         world_.started_at[static_cast<std::size_t>(i)] = world_.time.now();
+        world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
         apply_links(i);
     }
 
     // The endpoint faults of replica i, from what is active now.
     void apply_links(int i) {
         auto& replica = *world_.replicas[static_cast<std::size_t>(i)];
-        world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
         auto* api = replica.api();
-        if (api == nullptr) return;
+        if (api == nullptr) {
+            world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
+            return;
+        }
         auto const& link = links_[static_cast<std::size_t>(i)];
         auto faults = api->faults();
+        auto const before = faults;
         faults.link = link.fail > 0         ? Link::partitioned_fail
                       : link.hang > 0       ? Link::partitioned_hang
                       : link.black_hole > 0 ? Link::black_hole
@@ -181,7 +213,20 @@ private:
         faults.error_code = link.errors > 0 ? link.error_code : 0;
         faults.retry_after = link.error_code == 429 || link.error_code == 503 ? 5s : 0s;
         faults.latency = link.slow > 0 ? link.latency : 4ms;
+        // Faults of the Event connection alone do not excuse the follower's requests (quiet-follower).
+        if (faults.link != before.link || faults.forbidden != before.forbidden || faults.error_code != before.error_code ||
+            faults.latency != before.latency)
+            world_.link_disturbed_at[static_cast<std::size_t>(i)] = world_.time.now();
         api->set_faults(faults);
+        // The Event recorder's connection goes the same way, plus the faults of its own.
+        auto* events = replica.events_api();
+        auto event_faults = events->faults();
+        event_faults.link = faults.link == Link::up && link.events_hang > 0 ? Link::partitioned_hang : faults.link;
+        event_faults.forbidden = faults.forbidden || link.events_refused > 0;
+        event_faults.error_code = faults.error_code;
+        event_faults.retry_after = faults.retry_after;
+        event_faults.latency = faults.latency;
+        events->set_faults(event_faults);
         replica.ca()->partitioned = link.ca_partition > 0;
     }
 
@@ -225,6 +270,8 @@ private:
         case FaultKind::black_hole: counted(&LinkFaults::black_hole); break;
         case FaultKind::forbidden: counted(&LinkFaults::forbidden); break;
         case FaultKind::ca_partition: counted(&LinkFaults::ca_partition); break;
+        case FaultKind::events_refused: counted(&LinkFaults::events_refused); break;
+        case FaultKind::events_hang: counted(&LinkFaults::events_hang); break;
         case FaultKind::api_errors:
             at(begin, [this, r, say, &link, code = static_cast<int>(fault.amount)] {
                 say();
@@ -333,6 +380,9 @@ private:
     int replicas_ = 1;
     std::vector<LinkFaults> links_;
     std::vector<Action> actions_;
+    std::mt19937_64 sync_rng_;
+    std::vector<RootSync> syncs_;  // pending, in time order
+    std::uint64_t next_sync_ = 0;
     std::map<int, bool> restart_pending_;
     int ca_outages_ = 0;
     int ca_hangs_ = 0;

@@ -45,6 +45,7 @@ struct SimResult {
     double simulated_hours = 0;
     std::uint64_t tolerated_overlaps = 0;  // writer overlaps caused by a suspended process
     std::uint64_t certificates = 0;        // leaves the Secret held in turn
+    std::uint64_t events = 0;              // Events the replicas created
     std::uint64_t terms = 0;
 };
 
@@ -52,6 +53,10 @@ struct SimResult {
 // in `failure_trace`.
 SimResult run_simulation(std::uint64_t seed, SimConfig const& config, std::ostream* echo = nullptr,
                          std::string* failure_trace = nullptr);
+
+// How long after istiod publishes a root bundle a replica's mounted file may still hold the old one
+// (kubelet's sync period plus its ConfigMap cache); each replica's delay is drawn up to this.
+inline constexpr std::chrono::milliseconds max_root_sync_delay{90'000};
 
 // The wall-clock time at which every run starts (2030-01-01T00:00:00Z): fixed, so a seed replays
 // to the same certificate times.

@@ -40,6 +40,7 @@ struct World {
     std::vector<WriterTerm> terms;
     std::vector<Fault> schedule;
     util::SteadyTime faults_over{};   // when the last fault has ended
+    util::SteadyTime roots_synced_by{};  // when the last bundle istiod published reaches the last file
     util::SteadyTime run_end{};
     // When each replica was last started, and its API link last disturbed (for the follower rule).
     std::vector<util::SteadyTime> started_at;

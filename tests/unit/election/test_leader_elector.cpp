@@ -5,7 +5,7 @@
 
 #include "common/virtual_clock.hpp"
 #include "election/leader_elector.hpp"
-#include "fake_lease_server.hpp"
+#include "fake_api_server.hpp"
 #include "util/time_format.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -17,17 +17,33 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 
 using namespace gic;
 using namespace gic::election;
-using gic::election::test::FakeLeaseServer;
+using gic::sim::FakeApiEndpoint;
+using gic::sim::FakeApiServer;
+using gic::sim::Link;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
+
+// The Lease's holder as the API server stores it ("" when there is none).
+std::string holder(FakeApiServer const& server) {
+    auto const lease = server.find({"leases", "ns", "gic"});
+    if (!lease) return {};
+    auto const* spec = lease->if_contains("spec");
+    auto const* id = spec != nullptr && spec->is_object() ? spec->as_object().if_contains("holderIdentity") : nullptr;
+    return id != nullptr && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
+// A connection to the fake API server whose answers take no time.
+void instant(FakeApiEndpoint& endpoint) { endpoint.set_latency(std::chrono::milliseconds(0)); }
 
 // client-go's defaults: lease 15 s, renew deadline 10 s, retry period 2 s.
 ElectorConfig config_for(std::string identity) {
@@ -40,17 +56,23 @@ ElectorConfig config_for(std::string identity) {
 
 struct Replica {
     // With `with_events`, leadership changes are posted as Events through the same connection.
-    Replica(asio::any_io_executor executor, testing::VirtualTime& time, FakeLeaseServer& server, std::string id,
-            std::uint64_t seed, bool with_events)
+    Replica(asio::any_io_executor executor, testing::VirtualTime& time, FakeApiServer& server, sim::Trace& trace,
+            std::string id, std::uint64_t seed, bool with_events)
         : identity(id),
-          clock(time),
-          api(server, id),
+          // Processes' wall clocks never agree to the nanosecond: without that, two replicas'
+          // Events about the Lease at one virtual instant would get one name (409 AlreadyExists).
+          clock(time, std::chrono::nanoseconds(seed)),
+          // On the server's clock, which outlives the io_context (a post cut off at teardown
+          // finishes there); the instants are the same virtual time.
+          api(executor, server.clock(), server, id, trace),
           events(with_events ? std::make_unique<EventRecorder>(executor, api, clock, "gen-istio-cert") : nullptr),
-          elector(executor, api, clock, config_for(id), events.get(), seed) {}
+          elector(executor, api, clock, config_for(id), events.get(), seed) {
+        instant(api);
+    }
 
     std::string identity;
     testing::VirtualClock clock;
-    FakeLeaseServer::Connection api;
+    FakeApiEndpoint api;
     std::unique_ptr<EventRecorder> events;
     LeaderElector elector;
     std::vector<util::SteadyTime> started;    // when each term's guarded work started
@@ -77,7 +99,8 @@ asio::awaitable<void> guarded_work(Replica& replica) {
 struct World {
     testing::VirtualTime time{*util::parse_rfc3339("2026-12-07T12:00:00Z")};
     testing::VirtualClock server_clock{time};
-    FakeLeaseServer server{server_clock};
+    sim::Trace trace{time};
+    FakeApiServer server{server_clock, trace};
     asio::io_context io;
     std::deque<std::unique_ptr<Replica>> replicas;
 
@@ -95,7 +118,8 @@ struct World {
     }
 
     Replica& add(std::string id, std::uint64_t seed, bool with_events = false) {
-        replicas.push_back(std::make_unique<Replica>(io.get_executor(), time, server, std::move(id), seed, with_events));
+        replicas.push_back(
+            std::make_unique<Replica>(io.get_executor(), time, server, trace, std::move(id), seed, with_events));
         return *replicas.back();
     }
     void start(Replica& r) {
@@ -127,7 +151,7 @@ struct LeaderAndFollower : World {
         run_for(30s);
         BOOST_TEST_REQUIRE(a.leading());
         BOOST_TEST_REQUIRE(!b.leading());
-        BOOST_TEST_REQUIRE(server.holder() == "replica-a");
+        BOOST_TEST_REQUIRE(holder(server) == "replica-a");
     }
 };
 
@@ -155,7 +179,7 @@ BOOST_AUTO_TEST_CASE(of_two_electors_started_together_exactly_one_leads) {
     BOOST_TEST(w.leaders() == 1);
     auto const& leader = a.leading() ? a : b;
     auto const& follower = a.leading() ? b : a;
-    BOOST_TEST(w.server.holder() == leader.identity);
+    BOOST_TEST(holder(w.server) == leader.identity);
     BOOST_TEST(leader.started.size() == 1u);
     BOOST_TEST(leader.cancelled.empty());
     BOOST_TEST(follower.started.empty());
@@ -169,13 +193,13 @@ BOOST_AUTO_TEST_CASE(a_black_holed_leader_stops_by_its_renew_deadline_and_the_fo
     auto& a = w.a;
     auto& b = w.b;
     w.run_for(700ms);  // between two renewals
-    a.api.set_black_holed(true);
+    a.api.set_link(Link::silent);
     auto const holed_at = w.now();
     w.run_for(60s);
 
     // a's last successful renewal was taken (zero latency: sent) at `last`; nothing later arrived.
-    BOOST_TEST_REQUIRE(a.api.last_write.has_value());
-    auto const last = *a.api.last_write;
+    BOOST_TEST_REQUIRE(a.api.last_write("leases").has_value());
+    auto const last = *a.api.last_write("leases");
     BOOST_TEST((last <= holed_at && holed_at < last + 2s));
     // The guarded work stops at last success + retry period + renew deadline, not a tick later.
     BOOST_TEST_REQUIRE(a.cancelled.size() == 1u);
@@ -189,11 +213,11 @@ BOOST_AUTO_TEST_CASE(a_black_holed_leader_stops_by_its_renew_deadline_and_the_fo
     BOOST_TEST((b.started[0] > a.cancelled[0]));
     // Its first write since joining is the takeover itself.
     std::optional<util::SteadyTime> first_write;
-    for (auto const& [verb, sent] : b.api.requests)
+    for (auto const& [verb, sent] : b.api.sent())
         if (!first_write && (verb == "update" || verb == "create")) first_write = sent;
     BOOST_TEST_REQUIRE(first_write.has_value());
     BOOST_TEST((*first_write == last + 15s));
-    BOOST_TEST(w.server.holder() == "replica-b");
+    BOOST_TEST(holder(w.server) == "replica-b");
     BOOST_TEST(w.leaders() == 1);
 }
 
@@ -213,7 +237,7 @@ BOOST_AUTO_TEST_CASE(a_graceful_stop_releases_and_the_follower_acquires_at_once_
     // Released (holder "") and taken by b in the same instant: b did not wait for an expiry.
     BOOST_TEST_REQUIRE(b.started.size() == 1u);
     BOOST_TEST((b.started[0] == stopped_at));
-    BOOST_TEST(w.server.holder() == "replica-b");
+    BOOST_TEST(holder(w.server) == "replica-b");
     BOOST_TEST(b.leading());
 }
 
@@ -228,7 +252,7 @@ BOOST_AUTO_TEST_CASE(a_follower_stopped_while_following_ends_with_operation_abor
     BOOST_TEST(b.ended);
     BOOST_TEST(aborted(b.failure));
     BOOST_TEST(b.started.empty());
-    BOOST_TEST(w.server.holder() == "replica-a");
+    BOOST_TEST(holder(w.server) == "replica-a");
     BOOST_TEST(w.a.leading());
 }
 
@@ -236,8 +260,8 @@ BOOST_AUTO_TEST_CASE(a_leader_stopping_while_black_holed_gives_the_release_400_m
     LeaderAndFollower w;
     auto& a = w.a;
     auto& b = w.b;
-    a.api.set_black_holed(true);
-    auto const last = *a.api.last_write;
+    a.api.set_link(Link::silent);
+    auto const last = *a.api.last_write("leases");
     auto const stopped_at = w.now();
     a.stop.emit(asio::cancellation_type::terminal);
     w.run_for(399ms);
@@ -247,7 +271,7 @@ BOOST_AUTO_TEST_CASE(a_leader_stopping_while_black_holed_gives_the_release_400_m
     BOOST_TEST(aborted(a.failure));
     BOOST_TEST_REQUIRE(a.cancelled.size() == 1u);
     BOOST_TEST((a.cancelled[0] == stopped_at));
-    BOOST_TEST(w.server.holder() == "replica-a");  // never released
+    BOOST_TEST(holder(w.server) == "replica-a");  // never released
     w.run_for(30s);
     BOOST_TEST_REQUIRE(b.started.size() == 1u);
     BOOST_TEST((b.started[0] == last + 15s));
@@ -265,7 +289,7 @@ BOOST_AUTO_TEST_CASE(leadership_changes_are_reported_as_events_on_the_lease) {
     w.run_for(1s);
     BOOST_TEST(b.leading());
     std::vector<std::string> messages;
-    for (auto const& event : w.server.events()) {
+    for (auto const& event : w.server.all_of("events")) {
         messages.emplace_back(event.at("message").as_string());
         BOOST_TEST(event.at("reason").as_string() == "LeaderElection");
         auto const& involved = event.at("involvedObject").as_object();
@@ -293,7 +317,7 @@ BOOST_AUTO_TEST_CASE(a_wall_clock_jump_on_a_replica_does_not_change_who_leads) {
     BOOST_TEST(a.cancelled.empty());
     BOOST_TEST(b.started.empty());
     BOOST_TEST(b.api.count("update") + b.api.count("create") == b_writes);
-    BOOST_TEST(w.server.holder() == "replica-a");
+    BOOST_TEST(holder(w.server) == "replica-a");
     b.clock.jump_wall(-4h);
     w.run_for(120s);
     BOOST_TEST(a.leading());
@@ -304,16 +328,14 @@ BOOST_AUTO_TEST_CASE(a_follower_makes_no_request_but_its_watch_while_the_leader_
     LeaderAndFollower w;
     auto& a = w.a;
     auto& b = w.b;
-    auto const before = b.api.calls;
+    std::map<std::string, std::uint64_t> before;
+    for (char const* verb : {"get", "create", "update", "list", "watch"}) before[verb] = b.api.count(verb);
     auto const a_updates = a.api.count("update");
     w.run_for(20min);
 
-    for (char const* verb : {"get", "create", "update", "list"}) {
-        auto const was = before.count(verb) != 0 ? before.at(verb) : 0;
-        BOOST_TEST(b.api.count(verb) == was, verb);
-    }
+    for (char const* verb : {"get", "create", "update", "list"}) BOOST_TEST(b.api.count(verb) == before[verb], verb);
     // The watch is re-opened when the server ends it (timeoutSeconds 300..599 s): 2 to 4 times.
-    auto const watches = b.api.count("watch") - (before.count("watch") != 0 ? before.at("watch") : 0);
+    auto const watches = b.api.count("watch") - before["watch"];
     BOOST_TEST(watches >= 2);
     BOOST_TEST(watches <= 4);
     // Meanwhile the leader renewed every retry period: 600 renewals in 20 minutes.
@@ -332,9 +354,9 @@ BOOST_AUTO_TEST_CASE(the_same_seeds_replay_the_same_election_and_other_seeds_jit
         w.start(a);
         w.start(b);
         w.run_for(10s);
-        (a.leading() ? a : b).api.set_black_holed(true);
+        (a.leading() ? a : b).api.set_link(Link::silent);
         w.run_for(120s);
-        return std::make_tuple(w.server.holder(), a.api.requests, b.api.requests, a.started, b.started);
+        return std::make_tuple(holder(w.server), a.api.sent(), b.api.sent(), a.started, b.started);
     };
     auto const first = run(7, 8);
     BOOST_TEST((first == run(7, 8)));
@@ -347,10 +369,10 @@ BOOST_AUTO_TEST_CASE(a_follower_cut_off_from_the_api_follows_the_lease_through_a
     auto& b = w.b;
     // Long enough for its broken watch to end at its read deadline (at most 599 s + 30 s) and for
     // its lists to go unanswered.
-    b.api.set_black_holed(true);
+    b.api.set_link(Link::silent);
     w.run_for(12min);
     BOOST_TEST(b.started.empty());  // a kept renewing: b must not take over
-    b.api.set_black_holed(false);
+    b.api.set_link(Link::up);
     // The list in flight is abandoned within a minute; after its backoff (at most 36 s) it lists
     // and watches anew.
     w.run_for(100s);
@@ -367,14 +389,14 @@ BOOST_AUTO_TEST_CASE(a_follower_cut_off_from_the_api_follows_the_lease_through_a
 BOOST_AUTO_TEST_CASE(an_api_that_refuses_at_once_is_asked_again_only_after_the_jittered_retry_period) {
     World w;
     auto& a = w.add("replica-a", 5);
-    a.api.fail_with = 500;
-    a.api.latency = 10ms;
+    a.api.refuse_with(500);
+    a.api.set_latency(10ms);
     w.start(a);
     w.run_for(60s);
     BOOST_TEST(a.started.empty());
     // One GET per attempt, 2 s to 4.4 s apart (retry period x [1, 2.2)), never back to back.
     std::vector<util::SteadyTime> gets;
-    for (auto const& [verb, sent] : a.api.requests)
+    for (auto const& [verb, sent] : a.api.sent())
         if (verb == "get") gets.push_back(sent);
     BOOST_TEST_REQUIRE(gets.size() >= 60u / 5u);
     BOOST_TEST(gets.size() <= 60u / 2u + 1u);
@@ -387,12 +409,13 @@ BOOST_AUTO_TEST_CASE(an_api_that_refuses_at_once_is_asked_again_only_after_the_j
 BOOST_AUTO_TEST_CASE(every_lease_request_is_bounded_on_the_elector_clock) {
     testing::VirtualTime time{*util::parse_rfc3339("2026-12-07T12:00:00Z")};
     testing::VirtualClock clock{time};
-    FakeLeaseServer server{clock};
-    FakeLeaseServer::Connection connection{server, "replica-a"};
+    sim::Trace trace{time};
+    FakeApiServer server{clock, trace};
+    asio::io_context io;
+    FakeApiEndpoint connection{io.get_executor(), clock, server, "replica-a", trace};
     KubeLeaseApi lease(connection, "ns", "gic");
     BoundedLeaseApi bounded(lease, clock, lease_request_timeout(10s), lease_ref("ns", "gic"));
-    connection.set_black_holed(true);
-    asio::io_context io;
+    connection.set_link(Link::silent);
     std::optional<LeaseResult> answer;
     std::optional<util::SteadyTime> answered_at;
     auto const sent = time.now();
