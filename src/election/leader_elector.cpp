@@ -98,14 +98,14 @@ awaitable<void> LeaderElector::sleep_until(SteadyTime when) {
     (void)co_await wake_.wait();
 }
 
-void LeaderElector::watched(std::optional<Lease> const& lease) {
+void LeaderElector::watched(std::optional<Lease> lease) {
     // An unreadable Lease never gets here: the follower logs it and keeps the last one.
     if (lease) {
-        state_.observe(*lease, clock_.steady_now());
+        state_.observe(*lease, clock_.steady_now());  // a copy shares the object as read
     } else {
         state_.observe_absent();
     }
-    latest_watched_ = lease;
+    latest_watched_ = std::move(lease);
     ++watch_sequence_;
     wake_.cancel();
 }
@@ -141,7 +141,7 @@ awaitable<void> LeaderElector::watch_lease() {
     kube::FollowedObject followed{lease_ref(config_.lease_namespace, ""), config_.lease_name, "Lease " + lease_display(),
                                   component};
     co_await kube::follow_object<Lease>(kube_api_, clock_, watch_seed_, std::move(followed), parse_lease,
-                                        [this](std::optional<Lease> const& lease) { watched(lease); });
+                                        [this](std::optional<Lease> lease) { watched(std::move(lease)); });
 }
 
 awaitable<void> LeaderElector::follow_until_acquired() {

@@ -86,7 +86,7 @@ private:
     boost::asio::awaitable<void> sleep_until(SteadyTime when);
     boost::asio::awaitable<void> stop_and_release();
 
-    void watched(std::optional<Lease> const& lease);
+    void watched(std::optional<Lease> lease);
     void report(char const* what);
     std::string lease_display() const;
 

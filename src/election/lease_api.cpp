@@ -44,7 +44,7 @@ KubeLeaseApi::KubeLeaseApi(kube::Api& api, std::string namespace_, std::string n
 
 LeaseResult KubeLeaseApi::typed(kube::ApiResult<json::object> answer, char const* verb) const {
     if (!answer) return answer.error();
-    auto lease = parse_lease(*answer);
+    auto lease = parse_lease(std::move(*answer));
     if (!lease) return malformed_lease(ref_, verb, lease.error());
     return std::move(*lease);
 }

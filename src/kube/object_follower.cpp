@@ -134,12 +134,12 @@ boost::asio::awaitable<void> follow_raw_object(Api& api, util::Clock& clock, std
                 }
                 backoff.reset();
                 // Kept when the event carries none we can read: watch on from the version we had.
-                if (auto meta = parse_object_meta(event.object); meta && !meta->resource_version.empty())
-                    resource_version = std::move(meta->resource_version);
+                if (auto version = resource_version_of(event.object); version && !version->empty())
+                    resource_version = *version;
                 switch (event.type) {
                 case WatchEventType::added:
                 case WatchEventType::modified:
-                    on_change(event.object);
+                    on_change(std::move(event.object));  // not read again below
                     break;
                 case WatchEventType::deleted:
                     on_change(std::nullopt);
