@@ -29,8 +29,7 @@ std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
 
 LeaderElector::LeaderElector(asio::any_io_executor executor, kube::Api& api, util::Clock& clock, ElectorConfig config,
                              EventRecorder* events, std::uint64_t seed)
-    : executor_(executor),
-      kube_api_(api),
+    : kube_api_(api),
       clock_(clock),
       config_(std::move(config)),
       events_(events),

@@ -90,7 +90,6 @@ private:
     void report(char const* what);
     std::string lease_display() const;
 
-    boost::asio::any_io_executor executor_;
     kube::Api& kube_api_;
     util::Clock& clock_;
     ElectorConfig config_;
