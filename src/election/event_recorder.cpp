@@ -3,19 +3,18 @@
 #include "election/event_queue.hpp"
 
 #include "observe/log.hpp"
+#include "util/deadline.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 
 namespace gic::election {
 
 namespace json = boost::json;
 using boost::asio::awaitable;
-using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -55,14 +54,13 @@ awaitable<void> drain(std::shared_ptr<EventRecorder::State> state) {
         ref.name = pending->event.name;
         std::string error;
         try {
-            util::Timer timeout(state->executor, *state->clock);
-            timeout.expires_after(event_request_timeout);
             // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-            auto race = state->api->create(ref, pending->event.body) || timeout.wait();
+            auto race = util::with_deadline(*state->clock, state->clock->steady_now() + event_request_timeout,
+                                            state->api->create(ref, pending->event.body));
             auto raced = co_await std::move(race);
-            if (raced.index() == 1) {
+            if (!raced) {
                 error = "the API did not answer within " + std::to_string(event_request_timeout.count()) + " s";
-            } else if (auto const& created = std::get<0>(raced); !created) {
+            } else if (auto const& created = *raced; !created) {
                 error = created.error().describe();
             }
         } catch (std::exception const& e) {

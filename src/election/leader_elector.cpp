@@ -3,6 +3,7 @@
 #include "election/election_timing.hpp"
 #include "kube/object_follower.hpp"
 #include "observe/log.hpp"
+#include "util/deadline.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -28,8 +29,7 @@ std::string ms_text(milliseconds d) { return std::to_string(d.count()); }
 
 LeaderElector::LeaderElector(asio::any_io_executor executor, kube::Api& api, util::Clock& clock, ElectorConfig config,
                              EventRecorder* events, std::uint64_t seed)
-    : executor_(executor),
-      kube_api_(api),
+    : kube_api_(api),
       clock_(clock),
       config_(std::move(config)),
       events_(events),
@@ -97,14 +97,14 @@ awaitable<void> LeaderElector::sleep_until(SteadyTime when) {
     (void)co_await wake_.wait();
 }
 
-void LeaderElector::watched(std::optional<Lease> const& lease) {
+void LeaderElector::watched(std::optional<Lease> lease) {
     // An unreadable Lease never gets here: the follower logs it and keeps the last one.
     if (lease) {
-        state_.observe(*lease, clock_.steady_now());
+        state_.observe(*lease, clock_.steady_now());  // a copy shares the object as read
     } else {
         state_.observe_absent();
     }
-    latest_watched_ = lease;
+    latest_watched_ = std::move(lease);
     ++watch_sequence_;
     wake_.cancel();
 }
@@ -140,7 +140,7 @@ awaitable<void> LeaderElector::watch_lease() {
     kube::FollowedObject followed{lease_ref(config_.lease_namespace, ""), config_.lease_name, "Lease " + lease_display(),
                                   component};
     co_await kube::follow_object<Lease>(kube_api_, clock_, watch_seed_, std::move(followed), parse_lease,
-                                        [this](std::optional<Lease> const& lease) { watched(lease); });
+                                        [this](std::optional<Lease> lease) { watched(std::move(lease)); });
 }
 
 awaitable<void> LeaderElector::follow_until_acquired() {
@@ -153,13 +153,11 @@ awaitable<void> LeaderElector::follow_until_acquired() {
 awaitable<bool> LeaderElector::renew_round(SteadyTime deadline) {
     for (;;) {
         if (renew_given_up(clock_.steady_now(), deadline)) co_return false;
-        util::Timer timer(executor_, clock_);
-        timer.expires_at(deadline);
         // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-        auto race = attempt() || timer.wait();
-        auto const raced = co_await std::move(race);
-        if (raced.index() == 1) co_return false;
-        auto const& result = std::get<0>(raced);
+        auto bounded = util::with_deadline(clock_, deadline, attempt());
+        auto const raced = co_await std::move(bounded);
+        if (!raced) co_return false;  // the deadline came first
+        auto const& result = *raced;
         if (result.outcome == Attempt::Outcome::acquired) co_return true;
         if (result.outcome == Attempt::Outcome::held_by_other) {
             auto const& observed = state_.observed();
@@ -237,15 +235,13 @@ awaitable<void> LeaderElector::stop_and_release() {
     if (!leading_) co_return;
     leading_ = false;
     auto const budget = release_budget(config_);
-    util::Timer timer(executor_, clock_);
-    timer.expires_after(budget);
     // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-    auto race = release(api_, state_, clock_) || timer.wait();
-    auto const raced = co_await std::move(race);
-    if (raced.index() == 1) {
+    auto bounded = util::with_deadline(clock_, clock_.steady_now() + budget, release(api_, state_, clock_));
+    auto const raced = co_await std::move(bounded);
+    if (!raced) {
         observe::log_warning(component, "releasing the Lease timed out; it expires by itself",
                              {{"lease", lease_display()}, {"budget_ms", ms_text(budget)}});
-    } else if (auto const& released = std::get<0>(raced); !released) {
+    } else if (auto const& released = *raced; !released) {
         observe::log_warning(component, "cannot release the Lease", {{"lease", lease_display()}, {"error", released.error().message}});
     } else {
         observe::log_info(component, "released the Lease", {{"lease", lease_display()}, {"identity", config_.identity}});

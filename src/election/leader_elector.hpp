@@ -86,11 +86,10 @@ private:
     boost::asio::awaitable<void> sleep_until(SteadyTime when);
     boost::asio::awaitable<void> stop_and_release();
 
-    void watched(std::optional<Lease> const& lease);
+    void watched(std::optional<Lease> lease);
     void report(char const* what);
     std::string lease_display() const;
 
-    boost::asio::any_io_executor executor_;
     kube::Api& kube_api_;
     util::Clock& clock_;
     ElectorConfig config_;

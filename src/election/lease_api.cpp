@@ -1,13 +1,11 @@
 #include "election/lease_api.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/this_coro.hpp>
+#include "util/deadline.hpp"
 
 namespace gic::election {
 
 namespace json = boost::json;
 using boost::asio::awaitable;
-using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -46,7 +44,7 @@ KubeLeaseApi::KubeLeaseApi(kube::Api& api, std::string namespace_, std::string n
 
 LeaseResult KubeLeaseApi::typed(kube::ApiResult<json::object> answer, char const* verb) const {
     if (!answer) return answer.error();
-    auto lease = parse_lease(*answer);
+    auto lease = parse_lease(std::move(*answer));
     if (!lease) return malformed_lease(ref_, verb, lease.error());
     return std::move(*lease);
 }
@@ -73,12 +71,10 @@ BoundedLeaseApi::BoundedLeaseApi(LeaseApi& inner, util::Clock& clock, std::chron
     : inner_(inner), clock_(clock), timeout_(timeout), ref_(std::move(ref)) {}
 
 awaitable<LeaseResult> BoundedLeaseApi::bounded(awaitable<LeaseResult> call, char const* verb) {
-    util::Timer timer(co_await boost::asio::this_coro::executor, clock_);
-    timer.expires_after(timeout_);
     // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-    auto race = std::move(call) || timer.wait();
+    auto race = util::with_deadline(clock_, clock_.steady_now() + timeout_, std::move(call));
     auto raced = co_await std::move(race);
-    if (raced.index() == 0) co_return std::move(std::get<0>(raced));
+    if (raced) co_return std::move(*raced);
     auto timed_out = lease_error(ref_, verb);
     timed_out.reason = "Timeout";
     timed_out.message = "no answer within " + std::to_string(timeout_.count()) + " ms";

@@ -81,21 +81,32 @@ json::object lease_spec(LeaderElectionRecord const& record) {
     return spec;
 }
 
-Result<Lease> parse_lease(json::object const& object) {
+Result<Lease> parse_lease(json::object object) {
     auto meta = kube::parse_object_meta(object);
     if (!meta) return meta.error();
     auto record = record_from_lease(object);
     if (!record) return record.error();
-    return Lease{std::move(*meta), std::move(*record), object};
+    return Lease{std::move(*meta), std::move(*record), std::make_shared<json::object const>(std::move(object))};
 }
 
 json::object to_json(Lease const& lease) {
-    json::object object = lease.raw;
+    json::object object;
+    if (lease.raw) {
+        // Every field as read, but the spec as written: the old spec is replaced, not copied.
+        object.reserve(lease.raw->size());
+        for (auto const& [key, value] : *lease.raw) {
+            if (key == "spec") {
+                object.emplace(key, lease_spec(lease.record));
+            } else {
+                object.emplace(key, value);
+            }
+        }
+    }
     // Defensive: a read object from a List has no kind; the API needs none for PUT, but tools do.
     if (!object.contains("apiVersion")) object["apiVersion"] = "coordination.k8s.io/v1";
     if (!object.contains("kind")) object["kind"] = "Lease";
     kube::write_object_meta(lease.metadata, object);
-    object["spec"] = lease_spec(lease.record);
+    if (!object.contains("spec")) object["spec"] = lease_spec(lease.record);
     return object;
 }
 

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -36,16 +37,22 @@ WallTime to_wall_time(std::chrono::system_clock::time_point t);
 struct Lease {
     kube::ObjectMeta metadata;
     LeaderElectionRecord record;
-    boost::json::object raw;  // as read; empty for a new Lease
+    // The object as read (null for a new Lease). It is never modified (to_json builds a new object
+    // from it), so every copy of the Lease shares it: the elector keeps the last Lease observed,
+    // the latest one watched and the body of its next write, every retry period, and a copy costs
+    // the typed fields only.
+    std::shared_ptr<boost::json::object const> raw;
 };
 
 // The typed Lease; the error names the bad field ("metadata.uid: not a string",
 // "Lease spec.leaseTransitions: not an int32"). The one place a Lease object becomes typed: the
 // LeaseApi (KubeLeaseApi) and the elector's watch (kube::follow_object) both read through it.
-Result<Lease> parse_lease(boost::json::object const& object);
+// The object is taken, not copied: it becomes the Lease's `raw`.
+Result<Lease> parse_lease(boost::json::object object);
 
 // The object to send: `raw` with metadata and the spec set from the typed fields (the whole spec
-// is replaced, as client-go's LeaseLock does), apiVersion and kind added when missing.
+// is replaced, as client-go's LeaseLock does), apiVersion and kind added when missing. The fields
+// keep the order they were read in.
 boost::json::object to_json(Lease const& lease);
 
 // The record in a Lease object (a missing spec or field reads as its zero value, like Go's

@@ -3,9 +3,8 @@
 #include "kube/object_meta.hpp"
 #include "observe/log.hpp"
 #include "util/backoff.hpp"
+#include "util/deadline.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <random>
@@ -26,13 +25,10 @@ constexpr std::chrono::seconds request_bound{60};
 template <class T>
 boost::asio::awaitable<ApiResult<T>> bounded(util::Clock& clock, boost::asio::awaitable<ApiResult<T>> call,
                                              char const* verb, ResourceRef const& collection) {
-    using namespace boost::asio::experimental::awaitable_operators;
-    util::Timer timer(co_await boost::asio::this_coro::executor, clock);
-    timer.expires_after(request_bound);
     // Named first: g++ 12 may destroy temporaries inside a co_await expression twice.
-    auto race = std::move(call) || timer.wait();
+    auto race = util::with_deadline(clock, clock.steady_now() + request_bound, std::move(call));
     auto raced = co_await std::move(race);
-    if (raced.index() == 0) co_return std::move(std::get<0>(raced));
+    if (raced) co_return std::move(*raced);
     ApiError timed_out;
     timed_out.reason = "Timeout";
     timed_out.message = "no answer within " + std::to_string(request_bound.count()) + " s";
@@ -138,12 +134,12 @@ boost::asio::awaitable<void> follow_raw_object(Api& api, util::Clock& clock, std
                 }
                 backoff.reset();
                 // Kept when the event carries none we can read: watch on from the version we had.
-                if (auto meta = parse_object_meta(event.object); meta && !meta->resource_version.empty())
-                    resource_version = std::move(meta->resource_version);
+                if (auto version = resource_version_of(event.object); version && !version->empty())
+                    resource_version = *version;
                 switch (event.type) {
                 case WatchEventType::added:
                 case WatchEventType::modified:
-                    on_change(event.object);
+                    on_change(std::move(event.object));  // not read again below
                     break;
                 case WatchEventType::deleted:
                     on_change(std::nullopt);

@@ -41,19 +41,19 @@ struct FollowedObject {
 };
 
 // Reads the followed object into its typed view (parse_lease, parse_config_map): the error names
-// the field that cannot be read.
+// the field that cannot be read. The object is handed over (a Lease keeps it), never copied.
 template <class T>
-using ObjectParser = std::function<Result<T>(boost::json::object const&)>;
+using ObjectParser = std::function<Result<T>(boost::json::object)>;
 
 // Gets the typed object after every list and every ADDED/MODIFIED event, and nullopt when the
 // list does not hold it or a DELETED event arrives.
 template <class T>
-using ObjectObserver = std::function<void(std::optional<T> const&)>;
+using ObjectObserver = std::function<void(std::optional<T>)>;
 
 namespace detail {
 
-// The untyped follower under follow_object: the object as the server sent it.
-using RawObserver = std::function<void(std::optional<boost::json::object> const&)>;
+// The untyped follower under follow_object: the object as the server sent it, handed over.
+using RawObserver = std::function<void(std::optional<boost::json::object>)>;
 boost::asio::awaitable<void> follow_raw_object(Api& api, util::Clock& clock, std::uint64_t seed,
                                                FollowedObject followed, RawObserver on_change);
 
@@ -69,9 +69,9 @@ template <class T>
 boost::asio::awaitable<void> follow_object(Api& api, util::Clock& clock, std::uint64_t seed, FollowedObject followed,
                                            ObjectParser<T> parse, ObjectObserver<T> on_change) {
     // Refers to this frame's parameters, which live until follow_raw_object returns.
-    detail::RawObserver raw = [&](std::optional<boost::json::object> const& object) {
+    detail::RawObserver raw = [&](std::optional<boost::json::object> object) {
         if (!object) return on_change(std::nullopt);
-        auto typed = parse(*object);
+        auto typed = parse(std::move(*object));
         if (!typed) return detail::log_unreadable(followed, typed.error());
         on_change(std::optional<T>(std::move(*typed)));
     };

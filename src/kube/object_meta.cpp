@@ -63,6 +63,16 @@ Result<ObjectMeta> parse_object_meta(json::object const& object) {
     return meta;
 }
 
+std::optional<std::string_view> resource_version_of(json::object const& object) {
+    auto const* value = object.if_contains("metadata");
+    if (value == nullptr || value->is_null()) return std::string_view();
+    if (!value->is_object()) return std::nullopt;
+    auto const* version = value->as_object().if_contains("resourceVersion");
+    if (version == nullptr || version->is_null()) return std::string_view();
+    if (!version->is_string()) return std::nullopt;
+    return std::string_view(version->as_string());
+}
+
 void write_object_meta(ObjectMeta const& meta, json::object& object) {
     auto& value = object["metadata"];
     if (!value.is_object()) value = json::object();

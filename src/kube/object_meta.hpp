@@ -9,7 +9,9 @@
 #include <boost/json/object.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace gic::kube {
 
@@ -28,6 +30,11 @@ struct ObjectMeta {
 // field reads as empty, as Go's decoder does; a field of the wrong type is an error naming it
 // ("metadata.uid: not a string").
 Result<ObjectMeta> parse_object_meta(boost::json::object const& object);
+
+// Only metadata.resourceVersion of `object` (what a watch goes on from), read as
+// parse_object_meta reads it, without the rest of the metadata: nullopt when it is not a string
+// (a missing metadata or field reads as empty).
+std::optional<std::string_view> resource_version_of(boost::json::object const& object);
 
 // Writes `meta` into `object`'s metadata: the non-empty strings, and labels/annotations when
 // there are any (or the object had the key). Everything else in metadata (ownerReferences,

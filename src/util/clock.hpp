@@ -63,6 +63,15 @@ public:
     // that starts later.
     void cancel();
 
+    // The wait as a plain Asio operation (signature void(error_code)) for racing the deadline
+    // against other work in one parallel group (util/deadline.hpp): it never throws, and it only
+    // tells that the wait ended (its error code does not say why; with a virtual clock the
+    // deadline ends it as cancel() does). Everything else uses wait().
+    template <class CompletionToken>
+    auto async_wait_ended(CompletionToken&& token) {
+        return timer_.async_wait(std::forward<CompletionToken>(token));
+    }
+
     Clock& clock() const { return clock_; }
     boost::asio::any_io_executor get_executor() { return timer_.get_executor(); }
 

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(decides_like_client_go) {
             if (c.expected == K::update) {
                 // Optimistic concurrency on the version just read.
                 BOOST_TEST(decision.body.metadata.resource_version == c.fetched->metadata.resource_version);
-                BOOST_TEST((decision.body.raw == c.fetched->raw));  // every field as read goes back
+                BOOST_TEST((*decision.body.raw == *c.fetched->raw));  // every field as read goes back
             } else {
                 BOOST_TEST(decision.body.metadata.resource_version.empty());
                 BOOST_TEST(decision.body.metadata.name == "gic");

@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(get_reads_the_answer_into_a_typed_lease) {
     BOOST_TEST(got->metadata.resource_version == "812");
     BOOST_TEST(got->record.holder_identity == "other");
     BOOST_TEST(got->record.leader_transitions == 4);
-    BOOST_TEST((got->raw == *api.answer));
+    BOOST_TEST((*got->raw == *api.answer));
     BOOST_TEST(api.refs.at(0).path() == "/apis/coordination.k8s.io/v1/namespaces/ns/leases/gic");
 }
 
