@@ -1,6 +1,7 @@
 // The real gen-istio-cert binary, --once, against both emulators over TLS on loopback; the Secret
 // is checked with kubectl and openssl as independent clients.
 
+#include "common/closed_port.hpp"
 #include "common/sandbox.hpp"
 
 #include "pki/pki.hpp"
@@ -155,13 +156,13 @@ BOOST_AUTO_TEST_CASE(bad_local_inputs_exit_2_naming_the_file_or_flag) {
 
 BOOST_AUTO_TEST_CASE(ca_failures_exit_1_with_a_hint) {
     Sandbox sb;
+    ClosedLoopbackPort const closed;  // held until the runs end: nothing can listen there meanwhile
     struct Case {
         std::vector<std::string> args;
         std::vector<std::string> expected;
     };
     std::vector<Case> cases{
-        // Nothing listens on port 1.
-        {{"--ca-address", "127.0.0.1:1"}, {"127.0.0.1:1", "UNAVAILABLE"}},
+        {{"--ca-address", closed.address()}, {closed.address(), "UNAVAILABLE"}},
         {{"--ca-tls-server-name", "istiod.wrong-namespace.svc"}, {"--ca-tls-server-name", "istiod.wrong-namespace.svc"}},
         // The API-audience token is not accepted by istiod.
         {{"--istio-token-path", sb.sa_dir() + "/token"}, {"UNAUTHENTICATED", "request authenticate failure", "istio-ca"}},

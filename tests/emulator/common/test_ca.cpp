@@ -198,7 +198,11 @@ constexpr char const* ca_basic_constraints = "critical,CA:TRUE";
 
 CertificateAuthority CertificateAuthority::create_root(std::string const& organization, std::string const& common_name,
                                                        pki::KeyAlgorithm algorithm, std::chrono::seconds ttl) {
-    auto key = pki::PrivateKey::generate(algorithm);
+    return create_root(organization, common_name, pki::PrivateKey::generate(algorithm), ttl);
+}
+
+CertificateAuthority CertificateAuthority::create_root(std::string const& organization, std::string const& common_name,
+                                                       pki::PrivateKey key, std::chrono::seconds ttl) {
     auto const now = Clock::now();
     auto subject = make_name({{NID_organizationName, organization}, {NID_commonName, common_name}});
     auto cert = start_certificate({key.get(), subject.get(), now - clock_skew_grace, now + ttl}, nullptr);
@@ -231,7 +235,12 @@ CertificateAuthority CertificateAuthority::create_intermediate(std::string const
                                                                std::string const& common_name,
                                                                pki::KeyAlgorithm algorithm,
                                                                std::chrono::seconds ttl) const {
-    auto key = pki::PrivateKey::generate(algorithm);
+    return create_intermediate(organization, common_name, pki::PrivateKey::generate(algorithm), ttl);
+}
+
+CertificateAuthority CertificateAuthority::create_intermediate(std::string const& organization,
+                                                               std::string const& common_name, pki::PrivateKey key,
+                                                               std::chrono::seconds ttl) const {
     auto const now = Clock::now();
     auto subject = make_name({{NID_organizationName, organization}, {NID_commonName, common_name}});
     auto cert = start_certificate(

@@ -23,6 +23,9 @@ public:
     // Self-signed CA (basicConstraints critical CA:TRUE, keyCertSign|cRLSign, subject O=<org>, CN=<cn>).
     static CertificateAuthority create_root(std::string const& organization, std::string const& common_name,
                                             pki::KeyAlgorithm algorithm, std::chrono::seconds ttl);
+    // The same with a key the caller has (tests reuse keys generated once per process).
+    static CertificateAuthority create_root(std::string const& organization, std::string const& common_name,
+                                            pki::PrivateKey key, std::chrono::seconds ttl);
     // A CA from existing PEM (a persisted state dir, a plugged cacerts). Errors: unparsable PEM,
     // a key that does not match the certificate, a certificate that is not a CA.
     static Result<CertificateAuthority> from_pem(std::string_view cert_pem, std::string_view key_pem);
@@ -30,6 +33,8 @@ public:
     // An intermediate CA signed by this one (for istiod's "plugged" cacerts).
     CertificateAuthority create_intermediate(std::string const& organization, std::string const& common_name,
                                              pki::KeyAlgorithm algorithm, std::chrono::seconds ttl) const;
+    CertificateAuthority create_intermediate(std::string const& organization, std::string const& common_name,
+                                             pki::PrivateKey key, std::chrono::seconds ttl) const;
 
     // TLS server certificate with the given DNS and IP SANs (EKU serverAuth), chained to this CA.
     IssuedCert issue_server(std::vector<std::string> const& dns_names, std::vector<std::string> const& ip_addresses,

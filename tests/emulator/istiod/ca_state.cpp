@@ -42,8 +42,12 @@ std::vector<std::string> const& serving_dns_names() {
     return names;
 }
 
-CaState::CaState(ChainKind kind, std::string trust_domain, std::chrono::seconds ca_ttl)
-    : kind_(kind), trust_domain_(std::move(trust_domain)), ca_ttl_(ca_ttl) {
+CaState::KeySource CaState::generated_keys() {
+    return [] { return pki::PrivateKey::generate(kCaKeyAlgorithm); };
+}
+
+CaState::CaState(ChainKind kind, std::string trust_domain, std::chrono::seconds ca_ttl, KeySource keys)
+    : kind_(kind), trust_domain_(std::move(trust_domain)), ca_ttl_(ca_ttl), keys_(std::move(keys)) {
     auto first = make_generation();
     snapshot_ = make_snapshot(first, {first});
 }
@@ -51,11 +55,11 @@ CaState::CaState(ChainKind kind, std::string trust_domain, std::chrono::seconds 
 std::shared_ptr<CaGeneration const> CaState::make_generation() {
     int n = ++generations_;
     auto root = CertificateAuthority::create_root(trust_domain_, "istiod-emulator root " + std::to_string(n),
-                                                  kCaKeyAlgorithm, ca_ttl_);
+                                                  keys_(), ca_ttl_);
     std::optional<CertificateAuthority> intermediate;
     if (kind_ == ChainKind::plugged)
         intermediate.emplace(root.create_intermediate(trust_domain_, "istiod-emulator intermediate " + std::to_string(n),
-                                                      kCaKeyAlgorithm, ca_ttl_));
+                                                      keys_(), ca_ttl_));
     return std::make_shared<CaGeneration const>(CaGeneration{std::move(root), std::move(intermediate)});
 }
 

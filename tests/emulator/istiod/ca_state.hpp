@@ -8,6 +8,7 @@
 #include "util/error.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,7 +45,13 @@ std::vector<std::string> const& serving_dns_names();
 
 class CaState {
 public:
-    CaState(ChainKind kind, std::string trust_domain, std::chrono::seconds ca_ttl);
+    // Where the keys of new roots and intermediates come from, one call per key.
+    using KeySource = std::function<pki::PrivateKey()>;
+    // A fresh RSA 2048 key per call, as istiod generates its self-signed CA.
+    static KeySource generated_keys();
+
+    // `keys` must give a different key on each call: tests pass keys generated once per process.
+    CaState(ChainKind kind, std::string trust_domain, std::chrono::seconds ca_ttl, KeySource keys = generated_keys());
 
     std::shared_ptr<CaSnapshot const> snapshot() const;
     ChainKind kind() const { return kind_; }
@@ -66,6 +73,7 @@ private:
     ChainKind kind_;
     std::string trust_domain_;
     std::chrono::seconds ca_ttl_;
+    KeySource keys_;
     int generations_ = 0;
     mutable std::mutex mutex_;
     std::shared_ptr<CaSnapshot const> snapshot_;

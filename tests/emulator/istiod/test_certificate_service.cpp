@@ -12,6 +12,7 @@
 #include "options.hpp"
 #include "request_log.hpp"
 #include "status_codes.hpp"
+#include "common/reused_keys.hpp"
 #include "pki/pki.hpp"
 #include "util/base64.hpp"
 #include "util/error.hpp"
@@ -76,7 +77,7 @@ std::vector<pki::Certificate> certs(std::string const& pem) { return pki::parse_
 
 struct ServiceFixture {
     explicit ServiceFixture(ChainKind kind = ChainKind::self, seconds ca_ttl = hours(87600), ServiceConfig config = {})
-        : ca(kind, "cluster.local", ca_ttl),
+        : ca(kind, "cluster.local", ca_ttl, gic::test::ReusedKeySequence(pki::KeyAlgorithm::rsa2048)),
           service(std::move(config), ca, reviewer, faults, requests, io.get_executor(),
                   [this](std::string const& line) { log.push_back(line); }) {
         reviewer.results[kGoodToken] = service_account_review("ns1", "sa1");
@@ -482,7 +483,7 @@ BOOST_AUTO_TEST_CASE(steps_out_of_order_are_refused) {
 
 BOOST_AUTO_TEST_CASE(serving_certificate_has_exactly_istiod_names_and_chains_to_the_active_root) {
     for (auto kind : {ChainKind::self, ChainKind::plugged}) {
-        CaState ca(kind, "cluster.local", hours(87600));
+        CaState ca(kind, "cluster.local", hours(87600), gic::test::ReusedKeySequence(pki::KeyAlgorithm::rsa2048));
         auto s = ca.snapshot();
         auto serving = ca.issue_serving_cert(s);
         auto dns = serving.cert.dns_sans();

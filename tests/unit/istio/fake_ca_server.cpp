@@ -2,11 +2,6 @@
 
 #include <grpcpp/server_builder.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <stdexcept>
 #include <thread>
 
@@ -93,22 +88,6 @@ CaHandler answer_with(std::vector<std::string> chain) {
         for (auto const& element : chain) response.add_cert_chain(element);
         return grpc::Status::OK;
     };
-}
-
-std::string closed_loopback_address() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("socket() failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("bind() on 127.0.0.1 failed");
-    }
-    ::close(fd);  // never listened: connecting gets ECONNREFUSED
-    return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 }
 
 }  // namespace gic::test

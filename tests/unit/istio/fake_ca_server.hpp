@@ -69,7 +69,4 @@ private:
 // A successful answer with `chain` as cert_chain.
 CaHandler answer_with(std::vector<std::string> chain);
 
-// An address on 127.0.0.1 where nothing listens (a port bound and released again).
-std::string closed_loopback_address();
-
 }  // namespace gic::test

@@ -3,6 +3,7 @@
 
 #include "istio/ca_client.hpp"
 
+#include "common/closed_port.hpp"
 #include "fake_ca_server.hpp"
 #include "run_coro.hpp"
 #include "test_ca.hpp"
@@ -292,8 +293,9 @@ BOOST_FIXTURE_TEST_CASE(untrusted_root_is_unavailable_naming_the_root_flag, TlsF
 }
 
 BOOST_FIXTURE_TEST_CASE(closed_port_is_unavailable_naming_the_address, TlsFixture) {
+    gic::test::ClosedLoopbackPort const closed;
     auto cfg = config();
-    cfg.address = gic::test::closed_loopback_address();
+    cfg.address = closed.address();
     auto result = call(cfg);
     BOOST_REQUIRE(result.has_error());
     BOOST_TEST(code_of(result) == as_int(StatusCode::UNAVAILABLE), result.error().describe());

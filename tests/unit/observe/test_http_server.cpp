@@ -17,6 +17,8 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -164,19 +166,30 @@ BOOST_AUTO_TEST_CASE(serves_metrics_and_probes_on_loopback) {
 
 BOOST_AUTO_TEST_CASE(one_listener_serves_everything_when_the_addresses_are_equal) {
     AgentMetrics metrics("0.1.0");
-    std::string address;
-    {
-        // A port that was free a moment ago (loopback only).
-        asio::io_context probe_io;
-        tcp::acceptor probe(probe_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        address = "127.0.0.1:" + std::to_string(probe.local_endpoint().port());
-    }
     Running loop;
-    ObservabilityServer server(loop.io.get_executor(), ObservabilityOptions{address, address, {}, {}}, metrics);
-    BOOST_TEST_REQUIRE(server.health_endpoint().has_value());
-    BOOST_TEST(server.metrics_endpoint()->port() == server.health_endpoint()->port());
-    loop.start(server);
-    auto const ep = *server.metrics_endpoint();
+    // Sharing needs a fixed port (":0" twice means two ephemeral ports). The port is one that was
+    // free a moment ago; another process (a test running beside this one) may take it before the
+    // server binds, which the server reports as "Address already in use": then take another.
+    std::unique_ptr<ObservabilityServer> server;
+    for (int attempt = 0; attempt < 20 && !server; ++attempt) {
+        std::string address;
+        {
+            asio::io_context probe_io;
+            tcp::acceptor probe(probe_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+            address = "127.0.0.1:" + std::to_string(probe.local_endpoint().port());
+        }
+        try {
+            server = std::make_unique<ObservabilityServer>(loop.io.get_executor(),
+                                                           ObservabilityOptions{address, address, {}, {}}, metrics);
+        } catch (ConfigError const& e) {
+            if (std::string_view(e.what()).find("Address already in use") == std::string_view::npos) throw;
+        }
+    }
+    BOOST_TEST_REQUIRE(server != nullptr);
+    BOOST_TEST_REQUIRE(server->health_endpoint().has_value());
+    BOOST_TEST(server->metrics_endpoint()->port() == server->health_endpoint()->port());
+    loop.start(*server);
+    auto const ep = *server->metrics_endpoint();
     BOOST_TEST(request(ep, http::verb::get, "/metrics").status == 200u);
     BOOST_TEST(request(ep, http::verb::get, "/healthz").status == 200u);
     BOOST_TEST(request(ep, http::verb::get, "/readyz").status == 200u);

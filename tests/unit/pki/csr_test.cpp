@@ -1,4 +1,5 @@
 #include "support.hpp"
+#include "common/reused_keys.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -28,7 +29,7 @@ BOOST_AUTO_TEST_SUITE(pki_csr)
 BOOST_AUTO_TEST_CASE(csr_is_shaped_like_pilot_agents) {
     for (auto algorithm : {KeyAlgorithm::rsa2048, KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ecdsa_p384}) {
         BOOST_TEST_CONTEXT("algorithm " << key_algorithm_name(algorithm)) {
-            auto const key = PrivateKey::generate(algorithm);
+            auto const key = gic::test::reused_key(algorithm);
             auto const pem = make_csr_pem(key, workload_id);
             BOOST_REQUIRE_MESSAGE(pem.has_value(), (pem ? "" : pem.error().message));
             BOOST_TEST(pem->starts_with("-----BEGIN CERTIFICATE REQUEST-----\n"));
@@ -84,7 +85,7 @@ BOOST_AUTO_TEST_CASE(csr_is_shaped_like_pilot_agents) {
 
 BOOST_AUTO_TEST_CASE(the_test_ca_accepts_the_csr) {
     Hierarchy const h;
-    auto const key = PrivateKey::generate(KeyAlgorithm::rsa2048);
+    auto const key = gic::test::reused_key(KeyAlgorithm::rsa2048);
     auto const csr = make_csr_pem(key, workload_id);
     BOOST_REQUIRE(csr.has_value());
     auto const leaf = h.intermediate.sign_workload(*csr, workload_id, 1h);

@@ -1,4 +1,5 @@
 #include "support.hpp"
+#include "common/reused_keys.hpp"
 
 #include "common/temp_dir.hpp"
 
@@ -142,7 +143,7 @@ BOOST_AUTO_TEST_CASE(bad_csrs_get_istiods_reasons) {
     BOOST_REQUIRE(!not_csr);
     BOOST_TEST(not_csr.error().message == "failed to parse X.509 certificate signing request");
 
-    auto const key = PrivateKey::generate(KeyAlgorithm::rsa2048);
+    auto const key = gic::test::reused_key(KeyAlgorithm::rsa2048);
     auto const csr = make_csr_pem(key, workload_id);
     BOOST_REQUIRE(csr.has_value());
     auto const tampered = h.intermediate.sign_workload(tamper_signature(*csr), workload_id, 1h);
