@@ -40,6 +40,28 @@ def wait_log(path, pattern, timeout=20.0):
     sys.exit("bench: %s never matched %r; log:\n%s" % (path, pattern, open(path).read()[-2000:]))
 
 
+def admin_kubeconfig(state):
+    return state + "/kube/admin.kubeconfig"
+
+
+def start_emulators(kube_emulator, istiod_emulator, state, children):
+    """Starts the kube-apiserver and istiod emulators on loopback ports under `state` (appended to
+    `children`, for the caller to stop) and returns the agent's flags that point at them: the CA, the
+    mesh root, the istio-ca token and the service account's kubeconfig."""
+    kube_log = os.path.join(state, "kube.log")
+    children.append(start([kube_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/kube",
+                           "--service-account", NS + "/" + SA], kube_log))
+    wait_log(kube_log, r"listening on https://127\.0\.0\.1:\d+")
+    istiod_log = os.path.join(state, "istiod.log")
+    children.append(start([istiod_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/istiod",
+                           "--kubeconfig", admin_kubeconfig(state), "--publish-namespace", NS], istiod_log))
+    ca = wait_log(istiod_log, r"listening on (127\.0\.0\.1:\d+)").group(1)
+    sa_dir = "%s/kube/serviceaccounts/%s/%s" % (state, NS, SA)
+    return ["--ca-address", ca, "--root-cert-path", state + "/istiod/root-cert.pem",
+            "--istio-token-path", sa_dir + "/istio-token", "--kubeconfig", sa_dir + "/kubeconfig",
+            "--output-secret-ns", NS]
+
+
 def run_checked(argv, env=None):
     child = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     if child.returncode != 0:
@@ -219,19 +241,8 @@ def main():
     state = tempfile.mkdtemp(prefix="gen-istio-cert-bench.")
     children = []
     try:
-        kube_log = os.path.join(state, "kube.log")
-        children.append(start([a.kube_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/kube",
-                               "--service-account", NS + "/" + SA], kube_log))
-        wait_log(kube_log, r"listening on https://127\.0\.0\.1:\d+")
-        admin = state + "/kube/admin.kubeconfig"
-        istiod_log = os.path.join(state, "istiod.log")
-        children.append(start([a.istiod_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/istiod",
-                               "--kubeconfig", admin, "--publish-namespace", NS], istiod_log))
-        ca = wait_log(istiod_log, r"listening on (127\.0\.0\.1:\d+)").group(1)
-        sa_dir = "%s/kube/serviceaccounts/%s/%s" % (state, NS, SA)
-        base = ["--ca-address", ca, "--root-cert-path", state + "/istiod/root-cert.pem",
-                "--istio-token-path", sa_dir + "/istio-token", "--kubeconfig", sa_dir + "/kubeconfig",
-                "--output-secret-ns", NS]
+        base = start_emulators(a.kube_emulator, a.istiod_emulator, state, children)
+        admin = admin_kubeconfig(state)
         env = dict(os.environ, POD_NAME="bench-0")
 
         once = {}   # label -> list of (ms, KiB)

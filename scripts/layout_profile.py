@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import NS, SA, start, wait_log  # noqa: E402
+from bench import start, start_emulators, wait_log  # noqa: E402
 
 # Mangled names (--demangle=no), as nm lists them: scripts/layout_script.py matches the two.
 CALLGRIND = ["valgrind", "--tool=callgrind", "--dump-instr=yes", "--compress-strings=no", "--compress-pos=no",
@@ -41,19 +41,7 @@ def main():
     state = tempfile.mkdtemp(prefix="gen-istio-cert-layout.")
     children = []
     try:
-        kube_log = os.path.join(state, "kube.log")
-        children.append(start([a.kube_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/kube",
-                               "--service-account", NS + "/" + SA], kube_log))
-        wait_log(kube_log, r"listening on https://127\.0\.0\.1:\d+")
-        istiod_log = os.path.join(state, "istiod.log")
-        children.append(start([a.istiod_emulator, "--listen", "127.0.0.1:0", "--state-dir", state + "/istiod",
-                               "--kubeconfig", state + "/kube/admin.kubeconfig", "--publish-namespace", NS],
-                              istiod_log))
-        ca = wait_log(istiod_log, r"listening on (127\.0\.0\.1:\d+)").group(1)
-        sa_dir = "%s/kube/serviceaccounts/%s/%s" % (state, NS, SA)
-        base = ["--ca-address", ca, "--root-cert-path", state + "/istiod/root-cert.pem",
-                "--istio-token-path", sa_dir + "/istio-token", "--kubeconfig", sa_dir + "/kubeconfig",
-                "--output-secret-ns", NS]
+        base = start_emulators(a.kube_emulator, a.istiod_emulator, state, children)
         env = dict(os.environ, POD_NAME="layout-0")
 
         # Three --once runs: which of gRPC's paths a run takes depends on timing (which thread
