@@ -62,6 +62,19 @@ def start_emulators(kube_emulator, istiod_emulator, state, children):
             "--output-secret-ns", NS]
 
 
+def stop_children(children, state):
+    """SIGTERM to every child still running, newest first (SIGKILL after 5 s), then removes `state`."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    shutil.rmtree(state, ignore_errors=True)
+
+
 def run_checked(argv, env=None):
     child = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     if child.returncode != 0:
@@ -373,15 +386,7 @@ def main():
             f.write("\n".join(idle_dat) + "\n")
         print("\n".join(lines))
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    child.wait(5)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
-        shutil.rmtree(state, ignore_errors=True)
+        stop_children(children, state)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ SIGTERM. Python standard library only.
 """
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import start, start_emulators, wait_log  # noqa: E402
+from bench import start, start_emulators, stop_children, wait_log  # noqa: E402
 
 # Mangled names (--demangle=no), as nm lists them: scripts/layout_script.py matches the two.
 CALLGRIND = ["valgrind", "--tool=callgrind", "--dump-instr=yes", "--compress-strings=no", "--compress-pos=no",
@@ -70,14 +69,7 @@ def main():
         if rc != 0:
             sys.exit("layout: the continuous agent exited %d:\n%s" % (rc, open(agent_log).read()[-3000:]))
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    child.wait(10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-        shutil.rmtree(state, ignore_errors=True)
+        stop_children(children, state)
 
 
 if __name__ == "__main__":
